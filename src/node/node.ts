@@ -1,0 +1,315 @@
+/**
+ * The composition root: one cluster member. It owns the real clock, timers and sockets, and
+ * drives the pure membership machine with them: transport messages and peer events go in,
+ * the machine's sends go out through the transport, its state changes become log lines and events.
+ */
+import { EventEmitter } from 'node:events';
+import { SessionMeshError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { SystemRandom, systemClock, type Clock, type Random } from '../clock/clock.js';
+import { formatAddress, type PeerAddress } from '../transport/address.js';
+import type { InboundMessage, PeerEvent, Transport } from '../transport/transport.js';
+import { TcpTransport } from '../transport/tcp/tcp-transport.js';
+import { Membership, type MembershipOutput } from '../membership/membership.js';
+import type { MemberInfo, MemberRecord, MemberState } from '../membership/member.js';
+import { isMembershipMessageType } from '../membership/messages.js';
+import { HttpServer, sendJson } from '../http/server.js';
+import { createLogger } from './logger.js';
+import { resolveOptions, type NodeOptions, type ResolvedOptions } from './options.js';
+import type { MemberStatus, NodeStatus } from './status.js';
+import { MulticastDiscovery } from './discovery/multicast.js';
+import { DnsDiscovery } from './discovery/dns.js';
+
+export interface MemberChangeEvent {
+  member: MemberStatus;
+  previous: MemberState | null;
+  reason: string;
+}
+
+export interface SessionMeshNodeEvents {
+  /** A member changed state (joined, suspected, died, left, recovered). */
+  member: [MemberChangeEvent];
+  /** This member joined the cluster. */
+  joined: [];
+}
+
+function toStatus(m: MemberRecord): MemberStatus {
+  return {
+    id: m.id,
+    name: m.name,
+    address: formatAddress(m.address),
+    httpAddress: m.httpAddress ? formatAddress(m.httpAddress) : null,
+    state: m.state,
+    incarnation: m.incarnation,
+    role: m.role,
+    zone: m.zone,
+    startedAtMs: m.startedAtMs,
+  };
+}
+
+export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
+  private membership!: Membership;
+  private timer: NodeJS.Timeout | null = null;
+  private timerDueMs = Infinity;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private readonly startedAtMs: number;
+  private http: HttpServer | null = null;
+  private multicast: MulticastDiscovery | null = null;
+  private dnsDiscovery: DnsDiscovery | null = null;
+  private joinedWaiters: Array<() => void> = [];
+
+  private constructor(
+    readonly options: ResolvedOptions,
+    readonly id: string,
+    private readonly transport: Transport,
+    readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {
+    super();
+    this.startedAtMs = clock.nowMs();
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Creates, starts and (with `joinTimeoutMs`) joins a member. Use `createNode()`. */
+  static async start(input: NodeOptions): Promise<SessionMeshNode> {
+    const options = resolveOptions(input);
+    const random = new SystemRandom();
+    const id = Buffer.from(random.bytes(12)).toString('base64url');
+    const logger = (input.logger ?? createLogger(options.logLevel)).child({ member: options.name });
+    const transport = new TcpTransport({
+      id,
+      name: options.name,
+      host: options.host,
+      port: options.port,
+      advertiseHost: options.advertiseHost,
+      cluster: options.cluster,
+      secret: options.secret,
+      maxFrameBytes: options.maxFrameBytes,
+      logger: logger.child({ component: 'transport' }),
+      random,
+    });
+    const node = new SessionMeshNode(options, id, transport, logger, systemClock, random);
+    try {
+      await node.boot();
+    } catch (err) {
+      await node.shutdown(false).catch(() => {});
+      throw err;
+    }
+    return node;
+  }
+
+  private async boot(): Promise<void> {
+    const o = this.options;
+    const peerAddress = await this.transport.listen();
+    let httpAddress: PeerAddress | null = null;
+    if (o.httpPort !== null) {
+      this.http = new HttpServer(this.logger.child({ component: 'http' }));
+      this.installRoutes(this.http);
+      httpAddress = await this.http.listen(o.httpHost, o.httpPort);
+    }
+    const self: MemberInfo = {
+      id: this.id,
+      name: o.name,
+      address: { host: o.advertiseHost, port: peerAddress.port },
+      httpAddress,
+      role: o.role,
+      zone: o.zone,
+      startedAtMs: this.startedAtMs,
+    };
+    const now = this.clock.nowMs();
+    this.membership = new Membership({ self, config: o.membership, random: this.random, nowMs: now });
+    this.transport.onMessage((msg) => this.onMessage(msg));
+    this.transport.onPeerEvent((e) => this.onPeerEvent(e));
+
+    this.logger.info(
+      { id: this.id, cluster: o.cluster, peer: formatAddress(self.address), http: httpAddress && formatAddress(httpAddress), seeds: o.seeds.map(formatAddress), secure: o.secret !== null },
+      'member started',
+    );
+    if (o.secret === null) this.logger.warn({}, 'running WITHOUT a cluster secret (--insecure): any process that reaches the peer port can join');
+
+    let seeds = o.seeds;
+    if (o.dns) {
+      this.dnsDiscovery = new DnsDiscovery({
+        name: o.dns,
+        defaultPort: peerAddress.port,
+        intervalMs: o.dnsIntervalMs,
+        servers: o.dnsServers,
+        logger: this.logger.child({ component: 'dns' }),
+        onSeeds: (s) => this.drive((now) => this.membership.addSeeds(now, s)),
+      });
+      seeds = [...seeds, ...(await this.dnsDiscovery.start())];
+    }
+    this.drive((t) => this.membership.start(t, seeds));
+    if (o.multicast) {
+      this.multicast = new MulticastDiscovery({
+        group: o.multicast.group,
+        port: o.multicast.port,
+        cluster: o.cluster,
+        selfId: this.id,
+        address: self.address,
+        interfaceAddress: o.host,
+        intervalMs: 1000,
+        ttl: 1,
+        logger: this.logger.child({ component: 'multicast' }),
+        onPeer: (address, peerId) => {
+          if (!this.membership.member(peerId)) this.drive((t) => this.membership.addSeeds(t, [address]));
+        },
+      });
+      await this.multicast.start();
+    }
+    if (o.joinTimeoutMs > 0 && !this.membership.isJoined()) await this.waitJoined(o.joinTimeoutMs);
+  }
+
+  private waitJoined(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.joinedWaiters = this.joinedWaiters.filter((w) => w !== done);
+        reject(new SessionMeshError('ERR_JOIN', `no seed answered within ${timeoutMs} ms (seeds: ${this.options.seeds.map(formatAddress).join(', ') || 'none'})`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.joinedWaiters.push(done);
+    });
+  }
+
+  private installRoutes(http: HttpServer): void {
+    http.route('GET', '/healthz', ({ res }) => {
+      const joined = !this.closed && this.membership?.isJoined() === true;
+      sendJson(res, joined ? 200 : 503, { ok: joined, joined, closing: this.closed });
+    });
+    http.route('GET', '/status', ({ res }) => sendJson(res, 200, this.status()));
+  }
+
+  /** Runs one input through the machine and carries out its outputs, then re-arms the timer. */
+  private drive(step: (nowMs: number) => MembershipOutput[]): void {
+    if (this.closed && this.closing === null) return;
+    const outputs = step(this.clock.nowMs());
+    for (const out of outputs) this.apply(out);
+    this.schedule();
+  }
+
+  private apply(out: MembershipOutput): void {
+    switch (out.kind) {
+      case 'send':
+        this.transport.send(out.to, out.type, out.body);
+        break;
+      case 'change': {
+        const member = toStatus(out.member);
+        const level = out.member.state === 'dead' || out.member.state === 'suspect' ? 'warn' : 'info';
+        this.logger[level]({ peer: member.name, peerId: member.id, from: out.previous, to: member.state, incarnation: member.incarnation, reason: out.reason }, `member ${member.name} ${out.previous ?? 'new'} -> ${member.state}`);
+        this.emit('member', { member, previous: out.previous, reason: out.reason });
+        break;
+      }
+      case 'joined':
+        this.logger.info({ via: out.via }, 'joined the cluster');
+        for (const w of this.joinedWaiters.splice(0)) w();
+        this.emit('joined');
+        break;
+      case 'warn':
+        this.logger.warn({ reason: out.reason }, 'membership warning');
+        break;
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const due = this.membership.nextDeadlineMs();
+    if (due === this.timerDueMs && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerDueMs = due;
+    if (!Number.isFinite(due)) return;
+    const delayMs = Math.max(0, due - this.clock.nowMs());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerDueMs = Infinity;
+      this.drive((now) => this.membership.tick(now));
+    }, delayMs);
+  }
+
+  private onMessage(msg: InboundMessage): void {
+    if (isMembershipMessageType(msg.type)) {
+      this.drive((now) => this.membership.receive(now, { id: msg.from.id, address: msg.from.address }, msg.type, msg.body));
+    } else {
+      this.logger.debug({ from: msg.from.name, type: msg.type }, 'message of a type this member does not handle');
+      msg.replyError?.('ERR_BAD_FRAME', `unhandled message type ${msg.type}`);
+    }
+  }
+
+  private onPeerEvent(e: PeerEvent): void {
+    switch (e.kind) {
+      case 'connected':
+        this.logger.debug({ peer: e.peer.name, peerId: e.peer.id }, 'peer connected');
+        break;
+      case 'disconnected':
+        this.logger.debug({ peer: e.peer.name, peerId: e.peer.id, reason: e.reason }, 'peer disconnected');
+        this.drive((now) => this.membership.peerDisconnected(now, e.peer.id));
+        break;
+      case 'unreachable':
+        this.drive((now) => this.membership.peerUnreachable(now, e.target));
+        break;
+      case 'rejected':
+        this.logger.warn({ remote: e.remoteAddress, code: e.code, reason: e.reason }, 'refused a peer connection');
+        break;
+    }
+  }
+
+  isJoined(): boolean {
+    return this.membership.isJoined();
+  }
+
+  members(): MemberStatus[] {
+    return this.membership
+      .members()
+      .map(toStatus)
+      .sort((a: MemberStatus, b: MemberStatus) => (a.name === b.name ? (a.id < b.id ? -1 : 1) : a.name < b.name ? -1 : 1));
+  }
+
+  status(): NodeStatus {
+    const members = this.members();
+    const self = members.find((m) => m.id === this.id)!;
+    return {
+      cluster: this.options.cluster,
+      self,
+      joined: this.membership.isJoined(),
+      members,
+      health: { localHealth: this.membership.localHealth(), connectedPeers: this.transport.connectedPeers().length },
+      uptimeMs: this.clock.nowMs() - this.startedAtMs,
+    };
+  }
+
+  /** Graceful stop: announce the leave to every member, then close sockets. Idempotent. */
+  close(): Promise<void> {
+    return this.shutdown(true);
+  }
+
+  private shutdown(announce: boolean): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.dnsDiscovery?.stop();
+      await this.multicast?.stop();
+      if (announce && this.membership) {
+        for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
+        this.logger.info({}, 'left the cluster');
+      }
+      await this.http?.close();
+      await this.transport.close();
+    })();
+    return this.closing;
+  }
+}
+
+/** Starts a cluster member in this process. */
+export function createNode(options: NodeOptions): Promise<SessionMeshNode> {
+  return SessionMeshNode.start(options);
+}

@@ -1,0 +1,155 @@
+/**
+ * Options for createNode() and `sessionmesh start`. Every value has a documented default
+ * (README "Configuration"), and everything is validated here, once, into ResolvedOptions.
+ */
+import { hostname } from 'node:os';
+import { SessionMeshError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseAddress, type PeerAddress } from '../transport/address.js';
+import type { MemberRole } from '../membership/member.js';
+import { DEFAULT_MULTICAST_GROUP, DEFAULT_MULTICAST_PORT } from './discovery/multicast.js';
+
+export const DEFAULT_PEER_PORT = 7400;
+export const DEFAULT_CLUSTER = 'sessionmesh';
+
+export interface NodeOptions {
+  /** Human-readable member name, shown in status and logs. Default: `<hostname>-<pid>`. */
+  name?: string;
+  /** Cluster name; members of other clusters are refused at the handshake. Default `sessionmesh`. */
+  cluster?: string;
+  /** Interface for the peer (TCP) listener. Default `127.0.0.1`. */
+  host?: string;
+  /** Peer port. Default 7400; 0 picks a free port. */
+  port?: number;
+  /** Host other members should dial, when `host` is a wildcard like 0.0.0.0. Default: `host`. */
+  advertiseHost?: string;
+  /** HTTP port for /healthz, /status (and the session API). Default: none (no HTTP server). */
+  httpPort?: number | null;
+  /** HTTP interface. Default: `host`. */
+  httpHost?: string;
+  /** Known members to join through ("host:port"); any one reachable seed is enough. */
+  seeds?: Array<string | PeerAddress>;
+  /** UDP multicast discovery: `true` for the default group 239.255.77.77:7399, or "group:port". */
+  multicast?: boolean | string;
+  /** DNS name whose SRV or A/AAAA answers are seeds (re-resolved every `dnsIntervalMs`). */
+  dns?: string;
+  dnsIntervalMs?: number;
+  /** DNS servers to query instead of the system's (mainly for tests). */
+  dnsServers?: string[];
+  /** Shared cluster secret for the HMAC handshake. Required unless `insecure: true`. */
+  secret?: string;
+  /** Run without a secret (development only): any process that can reach the port may join. */
+  insecure?: boolean;
+  /** `member` holds sessions; `client` only takes part in membership. Default `member`. */
+  role?: MemberRole;
+  /** Zone/rack label; placement spreads copies of a session across zones. */
+  zone?: string | null;
+  /** Fine-tuning of failure detection (see docs/configuration.md). */
+  membership?: Record<string, number>;
+  /** Largest frame accepted from a peer. Default 8 MiB. */
+  maxFrameBytes?: number;
+  /** How long a joining member waits for a first seed answer before createNode rejects with ERR_JOIN. Default 0: don't wait (keep retrying in the background). */
+  joinTimeoutMs?: number;
+  /** A pino-compatible logger. Default: pino at `logLevel` to stdout. */
+  logger?: Logger;
+  /** Log level for the default logger. Default `info`. */
+  logLevel?: string;
+}
+
+export interface ResolvedOptions {
+  name: string;
+  cluster: string;
+  host: string;
+  port: number;
+  advertiseHost: string;
+  httpPort: number | null;
+  httpHost: string;
+  seeds: PeerAddress[];
+  multicast: { group: string; port: number } | null;
+  dns: string | null;
+  dnsIntervalMs: number;
+  dnsServers: string[];
+  secret: string | null;
+  role: MemberRole;
+  zone: string | null;
+  membership: Record<string, number>;
+  maxFrameBytes: number;
+  joinTimeoutMs: number;
+  logLevel: string;
+}
+
+function fail(message: string): never {
+  throw new SessionMeshError('ERR_CONFIG', message);
+}
+
+function port(name: string, v: unknown, allowZero = true): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) {
+    fail(`${name} must be an integer port ${allowZero ? 0 : 1}..65535, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function positiveInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function text(name: string, v: unknown, maxLength = 128): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > maxLength) fail(`${name} must be a non-empty string of at most ${maxLength} characters`);
+  return v;
+}
+
+export function resolveOptions(o: NodeOptions): ResolvedOptions {
+  if (o === null || typeof o !== 'object') fail('options must be an object');
+  const host = o.host === undefined ? '127.0.0.1' : text('host', o.host, 255);
+  const p = o.port === undefined ? DEFAULT_PEER_PORT : port('port', o.port);
+  const httpPort = o.httpPort === undefined || o.httpPort === null ? null : port('httpPort', o.httpPort);
+  if (httpPort !== null && httpPort !== 0 && httpPort === p) fail(`httpPort and port must differ (both ${p})`);
+  const seeds = (o.seeds ?? []).map((s) => (typeof s === 'string' ? parseAddress(s, DEFAULT_PEER_PORT) : { host: text('seed host', s.host, 255), port: port('seed port', s.port, false) }));
+  let multicast: ResolvedOptions['multicast'] = null;
+  if (o.multicast === true || o.multicast === '') multicast = { group: DEFAULT_MULTICAST_GROUP, port: DEFAULT_MULTICAST_PORT };
+  else if (typeof o.multicast === 'string') {
+    const a = parseAddress(o.multicast, DEFAULT_MULTICAST_PORT);
+    if (!isMulticastGroup(a.host)) fail(`multicast group ${a.host} is not a multicast address (224.0.0.0/4 or ff00::/8)`);
+    multicast = { group: a.host, port: port('multicast port', a.port, false) };
+  } else if (o.multicast !== undefined && o.multicast !== false) fail('multicast must be true, false or "group:port"');
+  const secret = o.secret === undefined || o.secret === '' ? null : text('secret', o.secret, 4096);
+  if (secret === null && !o.insecure) {
+    fail('no cluster secret: pass --secret (or SESSIONMESH_SECRET / options.secret), or --insecure for development without authentication');
+  }
+  if (secret !== null && secret.length < 8) fail('secret must be at least 8 characters');
+  const role = o.role ?? 'member';
+  if (role !== 'member' && role !== 'client') fail(`role must be "member" or "client", got ${JSON.stringify(role)}`);
+  const membership: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o.membership ?? {})) membership[k] = positiveInt(`membership.${k}`, v);
+  return {
+    name: o.name === undefined ? `${hostname()}-${process.pid}` : text('name', o.name, 64),
+    cluster: o.cluster === undefined ? DEFAULT_CLUSTER : text('cluster', o.cluster),
+    host,
+    port: p,
+    advertiseHost: o.advertiseHost === undefined ? host : text('advertiseHost', o.advertiseHost, 255),
+    httpPort,
+    httpHost: o.httpHost === undefined ? host : text('httpHost', o.httpHost, 255),
+    seeds,
+    multicast,
+    dns: o.dns === undefined ? null : text('dns', o.dns, 255),
+    dnsIntervalMs: o.dnsIntervalMs === undefined ? 5000 : positiveInt('dnsIntervalMs', o.dnsIntervalMs),
+    dnsServers: o.dnsServers ?? [],
+    secret,
+    role,
+    zone: o.zone === undefined || o.zone === null ? null : text('zone', o.zone, 64),
+    membership,
+    maxFrameBytes: o.maxFrameBytes === undefined ? 8 * 1024 * 1024 : positiveInt('maxFrameBytes', o.maxFrameBytes),
+    joinTimeoutMs: o.joinTimeoutMs === undefined ? 0 : Math.max(0, Math.floor(Number(o.joinTimeoutMs)) || 0),
+    logLevel: o.logLevel ?? 'info',
+  };
+}
+
+function isMulticastGroup(host: string): boolean {
+  const m = /^(\d+)\./.exec(host);
+  if (m) {
+    const first = Number(m[1]);
+    return first >= 224 && first <= 239;
+  }
+  return host.toLowerCase().startsWith('ff');
+}

@@ -1,0 +1,32 @@
+/** The shape `GET /status` serves and `node.status()` returns. Stable: external checks read it. */
+import type { MemberRole, MemberState } from '../membership/member.js';
+
+export interface MemberStatus {
+  id: string;
+  name: string;
+  /** Peer address, `host:port`. */
+  address: string;
+  /** HTTP address, `host:port`, or null. */
+  httpAddress: string | null;
+  state: MemberState;
+  incarnation: number;
+  role: MemberRole;
+  zone: string | null;
+  startedAtMs: number;
+}
+
+export interface NodeStatus {
+  cluster: string;
+  self: MemberStatus;
+  /** True once the member joined a cluster (or started as the first member). */
+  joined: boolean;
+  /** Every member this one knows, itself included, sorted by name then id. */
+  members: MemberStatus[];
+  health: {
+    /** Lifeguard local health multiplier: 0 is healthy; higher means this member is slow to answer. */
+    localHealth: number;
+    /** Peers with an open authenticated connection. */
+    connectedPeers: number;
+  };
+  uptimeMs: number;
+}

@@ -1,0 +1,127 @@
+/**
+ * Test support: real `sessionmesh start` processes on loopback. Each member listens on port 0
+ * (peer and HTTP) and the harness learns its addresses from its "member started" log line, so
+ * tests never collide on ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { NodeStatus } from '../../src/node/status.js';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface MemberProcess {
+  name: string;
+  child: ChildProcess;
+  id: string;
+  peer: string;
+  http: string;
+  logs: LogLine[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  name: string;
+  seeds?: string[];
+  secret?: string | null;
+  port?: number;
+  extraArgs?: string[];
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export const TEST_SECRET = 'test-secret-0123456789';
+
+/** Starts a member and resolves once it logged its addresses. */
+export function startMember(o: StartOptions): Promise<MemberProcess> {
+  const args = [CLI, 'start', '--name', o.name, '--port', String(o.port ?? 0), '--http-port', '0', '--log-level', 'debug'];
+  if (o.seeds && o.seeds.length > 0) args.push('--seeds', o.seeds.join(','));
+  if (o.secret === null) args.push('--insecure');
+  else args.push('--secret', o.secret ?? TEST_SECRET);
+  args.push(...(o.extraArgs ?? []));
+  const [cmd, cmdArgs] = o.netns ? ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, cmdArgs as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${o.name} did not start within 10 s; stderr: ${stderr.join('\n')}`));
+    }, 10_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${o.name} exited with ${code} before starting; stderr: ${stderr.join('\n')}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: LogLine;
+      try {
+        entry = JSON.parse(line) as LogLine;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (entry.msg === 'member started') {
+        clearTimeout(timer);
+        resolve({ name: o.name, child, id: entry.id as string, peer: entry.peer as string, http: entry.http as string, logs, stderr, exited });
+      }
+    });
+  });
+}
+
+export async function getStatus(m: MemberProcess, timeoutMs = 2000): Promise<NodeStatus> {
+  const res = await fetch(`http://${m.http}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status !== 200) throw new Error(`${m.name} /status answered ${res.status}`);
+  return (await res.json()) as NodeStatus;
+}
+
+export async function healthz(m: MemberProcess): Promise<number> {
+  const res = await fetch(`http://${m.http}/healthz`, { signal: AbortSignal.timeout(2000) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/**
+ * Polls `check` every `intervalMs` until it returns a truthy value or `timeoutMs` passes; the
+ * deadline is the assertion (e.g. "within 2 s"), and on failure the last observation is reported.
+ */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | false | null | undefined>, intervalMs = 50): Promise<{ value: T; elapsedMs: number }> {
+  const start = performance.now();
+  let last: unknown = undefined;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return { value: v, elapsedMs: performance.now() - start };
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (performance.now() - start > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function stopAll(members: Iterable<MemberProcess>): Promise<void> {
+  await Promise.all(
+    [...members].map(async (m) => {
+      if (m.child.exitCode !== null || m.child.signalCode !== null) return;
+      m.child.kill('SIGKILL');
+      await m.exited;
+    }),
+  );
+}
+
+export function stateOf(s: NodeStatus, id: string): string | undefined {
+  return s.members.find((m) => m.id === id)?.state;
+}
