@@ -22,6 +22,7 @@ Starts a cluster member and keeps it running until SIGINT/SIGTERM (then leaves g
   --multicast [GROUP:PORT] find members by UDP multicast (default group 239.255.77.77:7399)
   --dns NAME               find members by DNS (SRV, else A/AAAA with --port), re-resolved periodically
   --dns-interval-ms MS     DNS re-resolve interval (default: 5000)
+  --dns-servers H:P,H:P    DNS servers to ask instead of the system's
   --secret SECRET          shared cluster secret (or env SESSIONMESH_SECRET); required unless --insecure
   --insecure               run without a secret (development only)
   --role member|client     member holds sessions, client only joins membership (default: member)
@@ -90,6 +91,7 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     multicast: { type: 'string' },
     dns: { type: 'string' },
     'dns-interval-ms': { type: 'string' },
+    'dns-servers': { type: 'string' },
     secret: { type: 'string' },
     insecure: { type: 'boolean' },
     role: { type: 'string' },
@@ -121,6 +123,7 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     multicast: v.multicast === undefined ? undefined : v.multicast === '' ? true : (v.multicast as string),
     dns: str('dns'),
     dnsIntervalMs: intFlag('dns-interval-ms', str('dns-interval-ms')),
+    dnsServers: str('dns-servers')?.split(',').map((s) => s.trim()).filter(Boolean),
     secret: secret === '' ? undefined : secret,
     insecure: v.insecure === true,
     role: role as NodeOptions['role'],

@@ -1,0 +1,264 @@
+/**
+ * Which members hold a copy of each partition (the primary is chosen afterwards, among holders).
+ *
+ * Every member gets a copy target of floor(T/n) or ceil(T/n) for T = partitions × copies; members
+ * above their target shed copies, then short rows are filled from members below theirs. Targets
+ * prefer members that already hold more, so a removal never sheds anything (only the lost copies
+ * are re-placed) and a join moves only the newcomer's share onto it.
+ */
+import { type Layout, addHolder, compareKeys, removeHolder, tiebreak } from './layout.js';
+
+/** Copies each member should end with: floor or ceil of the mean, exactly summing to T. */
+export function chooseCopyTargets(layout: Layout): Int32Array {
+  const n = layout.memberCount;
+  const total = layout.partitions * layout.copies;
+  const base = Math.floor(total / n);
+  const target = new Int32Array(n).fill(base);
+  // Zone totals: a zone can hold at most one copy per partition, so the extra copies are spread
+  // over zones to keep copies of one partition in distinct zones possible.
+  const zoneLoad = new Float64Array(layout.zoneCount);
+  for (let m = 0; m < n; m++) zoneLoad[layout.zoneOf[m]!]! += base;
+  for (let extra = total % n; extra > 0; extra--) {
+    let best = -1;
+    let bestKey: number[] = [];
+    for (let m = 0; m < n; m++) {
+      if (target[m] !== base) continue;
+      // Holding base+1 or more already: giving it the ceil target saves moving a copy.
+      const key = [-Math.min(layout.copyCount[m]!, base + 1), zoneLoad[layout.zoneOf[m]!]!, layout.idHash[m]!];
+      if (best < 0 || compareKeys(key, bestKey) < 0) {
+        best = m;
+        bestKey = key;
+      }
+    }
+    target[best]!++;
+    zoneLoad[layout.zoneOf[best]!]!++;
+  }
+  return target;
+}
+
+function zonesOfRow(layout: Layout, p: number, except: number): Set<number> {
+  const zones = new Set<number>();
+  for (const h of layout.rows[p]!) if (h !== except) zones.add(layout.zoneOf[h]!);
+  return zones;
+}
+
+/** Members above target drop copies, preferring drops that keep roles, zones and rows intact. */
+export function shedExcess(layout: Layout, target: Int32Array): void {
+  const { partitions, copies, memberCount: n } = layout;
+  const needy: number[] = [];
+  for (let m = 0; m < n; m++) if (layout.copyCount[m]! < target[m]!) needy.push(m);
+  for (let m = 0; m < n; m++) {
+    while (layout.copyCount[m]! > target[m]!) {
+      let best = -1;
+      let bestKey: number[] = [];
+      for (let p = 0; p < partitions; p++) {
+        const row = layout.rows[p]!;
+        const at = row.indexOf(m);
+        if (at < 0) continue;
+        const others = zonesOfRow(layout, p, m);
+        const replaceable = needy.some((d) => !row.includes(d) && !others.has(layout.zoneOf[d]!));
+        const key = [
+          layout.promoted[p] === m ? 1 : 0, // never undo a failover promotion
+          others.has(layout.zoneOf[m]!) ? 0 : 1, // dropping a zone duplicate improves the row
+          row.length === copies ? 0 : 1, // one missing copy per row: any newcomer can fill it
+          layout.previousPrimary[p] === m ? 1 : 0, // drop backup copies before primaries
+          replaceable ? 0 : 1, // someone below target can fill it in a fresh zone
+          -at, // last backups first: promotion order of the others is kept
+          tiebreak(layout, p, m),
+        ];
+        if (best < 0 || compareKeys(key, bestKey) < 0) {
+          best = p;
+          bestKey = key;
+        }
+      }
+      removeHolder(layout, best, m);
+    }
+  }
+}
+
+/** Fills every row to `copies` holders from members below target. */
+export function fillRows(layout: Layout, target: Int32Array): void {
+  const fill = new Fill(layout, target);
+  for (let p = 0; p < layout.partitions; p++) {
+    while (layout.rows[p]!.length < layout.copies) {
+      const m = fill.pick(p);
+      if (m >= 0) fill.add(p, m);
+      else if (!fill.augment(p, true) && !fill.augment(p, false)) {
+        throw new Error(`placement invariant: cannot fill partition ${p}`);
+      }
+    }
+  }
+}
+
+class Fill {
+  /** Copies still to place per zone: the zone furthest behind is served first. */
+  private readonly zoneDeficit: Int32Array;
+  private readonly base: number;
+  /**
+   * pairs[a*n+b]: rows whose first two holders are a then b. The first two holders are the likely
+   * primary and first backup, and when a primary dies its first backup takes over: spreading
+   * each member's first backups over the others spreads its partitions evenly on failover.
+   */
+  private readonly pairs: Int32Array;
+  /** Rows each member was picked first for: the first holder of a new row is its likely primary. */
+  private readonly firsts: Int32Array;
+  /**
+   * together[a*n+b]: rows held by both a and b. When a member dies, each survivor can only take
+   * over its copies of rows the survivor does not hold already; keeping co-occurrence even keeps
+   * enough such rows for everyone, so a removal re-places the lost copies without moving others.
+   */
+  private readonly together: Int32Array;
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly target: Int32Array,
+  ) {
+    this.zoneDeficit = new Int32Array(layout.zoneCount);
+    for (let m = 0; m < layout.memberCount; m++) this.zoneDeficit[layout.zoneOf[m]!]! += Math.max(0, this.deficit(m));
+    this.base = Math.floor((layout.partitions * layout.copies) / layout.memberCount);
+    const n = layout.memberCount;
+    this.pairs = new Int32Array(n * n);
+    for (const row of layout.rows) if (row.length >= 2) this.pairs[row[0]! * n + row[1]!]!++;
+    this.firsts = new Int32Array(n);
+    for (const row of layout.rows) if (row.length >= 1) this.firsts[row[0]!]!++;
+    this.together = new Int32Array(n * n);
+    for (const row of layout.rows) for (const a of row) for (const b of row) if (a !== b) this.together[a * n + b]!++;
+  }
+
+  private deficit(m: number): number {
+    return this.target[m]! - this.layout.copyCount[m]!;
+  }
+
+  add(p: number, m: number): void {
+    const row = this.layout.rows[p]!;
+    if (row.length === 0) this.firsts[m]!++;
+    if (row.length === 1) this.pairs[row[0]! * this.layout.memberCount + m]!++;
+    this.place(p, m);
+    this.zoneDeficit[this.layout.zoneOf[m]!]!--;
+  }
+
+  private place(p: number, m: number): void {
+    const n = this.layout.memberCount;
+    for (const h of this.layout.rows[p]!) {
+      this.together[h * n + m]!++;
+      this.together[m * n + h]!++;
+    }
+    addHolder(this.layout, p, m);
+  }
+
+  private unplace(p: number, m: number): void {
+    removeHolder(this.layout, p, m);
+    const n = this.layout.memberCount;
+    for (const h of this.layout.rows[p]!) {
+      this.together[h * n + m]!--;
+      this.together[m * n + h]!--;
+    }
+  }
+
+  /**
+   * Best member below target for row p: a zone the row lacks, then the zone and the member with
+   * the most copies still to take (largest-remaining-first keeps the end of the fill feasible).
+   */
+  pick(p: number): number {
+    const { layout } = this;
+    const row = layout.rows[p]!;
+    const zones = zonesOfRow(layout, p, -1);
+    let best = -1;
+    let bestKey: number[] = [];
+    for (let m = 0; m < layout.memberCount; m++) {
+      const deficit = this.deficit(m);
+      if (deficit <= 0 || row.includes(m)) continue;
+      const z = layout.zoneOf[m]!;
+      // An empty row's first holder will likely be its primary: spread those like primaries.
+      // Its second will likely be the first backup: spread each primary's first backups.
+      const spread = row.length === 0 ? this.firsts[m]! : row.length === 1 ? this.pairs[row[0]! * layout.memberCount + m]! : 0;
+      let shared = 0;
+      for (const h of row) shared += this.together[h * layout.memberCount + m]!;
+      const key = [zones.has(z) ? 1 : 0, spread, shared, -this.zoneDeficit[z]!, -deficit, tiebreak(layout, p, m)];
+      if (best < 0 || compareKeys(key, bestKey) < 0) {
+        best = m;
+        bestKey = key;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Which members get the ceil target is a free choice among equals. If no member below target
+   * can take row r while a ceil target is unused, hand that ceil target to a member at the floor
+   * that can. Balance is unchanged and no copy moves. Returns that member, or -1.
+   */
+  private retarget(r: number): number {
+    const { layout, target, base } = this;
+    const row = layout.rows[r]!;
+    let spare = -1;
+    for (let a = 0; a < layout.memberCount && spare < 0; a++) {
+      if (target[a] === base + 1 && layout.copyCount[a]! <= base) spare = a;
+    }
+    if (spare < 0) return -1;
+    for (let b = 0; b < layout.memberCount; b++) {
+      if (b === spare || row.includes(b) || target[b] !== base || layout.copyCount[b] !== base) continue;
+      target[spare]!--;
+      target[b]!++;
+      this.zoneDeficit[layout.zoneOf[spare]!]!--;
+      this.zoneDeficit[layout.zoneOf[b]!]!++;
+      return b;
+    }
+    return -1;
+  }
+
+  /**
+   * Every member below target already holds row `start`: find a chain start ← y1 (moved out of
+   * r1) ← y2 (moved out of r2) ... ← d (below target, added to the last row). That is an
+   * augmenting path of the fill seen as a bipartite degree-constrained matching, so one exists
+   * whenever the fill is feasible (and it always is: targets are at most ceil(T/n) <= partitions).
+   * 0-1 breadth-first over rows: moving a copy placed in this same computation is free, moving a
+   * carried-over copy (data that would have stayed) costs 1, so the chain moves as little data as
+   * possible, usually none.
+   */
+  augment(start: number, keepPromotions: boolean): boolean {
+    const { layout } = this;
+    const { partitions, memberCount: n, rows } = layout;
+    const rowsOf: number[][] = Array.from({ length: n }, () => []);
+    rows.forEach((row, p) => row.forEach((m) => rowsOf[m]!.push(p)));
+    const dist = new Int32Array(partitions).fill(0x7fffffff);
+    const parentRow = new Int32Array(partitions).fill(-1);
+    const movedMember = new Int32Array(partitions).fill(-1);
+    const done = new Uint8Array(partitions);
+    dist[start] = 0;
+    const front: number[] = [start];
+    const back: number[] = [];
+    let backHead = 0;
+    while (front.length > 0 || backHead < back.length) {
+      const r = front.length > 0 ? front.pop()! : back[backHead++]!;
+      if (done[r]) continue;
+      done[r] = 1;
+      const row = rows[r]!;
+      let d = -1;
+      for (let m = 0; m < n && d < 0; m++) if (this.deficit(m) > 0 && !row.includes(m)) d = m;
+      if (d < 0) d = this.retarget(r);
+      if (d >= 0) {
+        // d joins r, and each row on the chain passes one holder to its parent.
+        this.add(r, d);
+        for (let cur = r; cur !== start; cur = parentRow[cur]!) {
+          this.unplace(cur, movedMember[cur]!);
+          this.place(parentRow[cur]!, movedMember[cur]!);
+        }
+        return true;
+      }
+      for (let y = 0; y < n; y++) {
+        if (row.includes(y)) continue;
+        for (const r2 of rowsOf[y]!) {
+          if (done[r2] || (keepPromotions && layout.promoted[r2] === y)) continue;
+          const w = layout.carried[r2]!.includes(y) ? 1 : 0;
+          if (dist[r]! + w >= dist[r2]!) continue;
+          dist[r2] = dist[r]! + w;
+          parentRow[r2] = r;
+          movedMember[r2] = y;
+          (w === 0 ? front : back).push(r2);
+        }
+      }
+    }
+    return false;
+  }
+}

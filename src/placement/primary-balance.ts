@@ -1,0 +1,134 @@
+/**
+ * Which holder of each partition is its primary. Moving the primary role between holders moves
+ * no data, so balancing primaries is free in bytes; what it costs is a role handoff on a
+ * partition that was serving fine. Hence the order of preference:
+ *   1. a dead primary's first surviving backup takes over (failover, DESIGN.md §7), locked;
+ *   2. a surviving primary keeps its partitions;
+ *   3. then every member is brought within floor..ceil of partitions/members by moving roles
+ *      along cheapest paths, where moving a role that was kept (2.) costs 1 and one that changes
+ *      anyway (new partition rows) costs 0.
+ * Locked promotions are only broken if balance is impossible otherwise (several members lost at
+ * once, all backed up by the same survivor).
+ */
+import type { Layout } from './layout.js';
+
+export function choosePrimaries(layout: Layout): Int32Array {
+  const { partitions: P, memberCount: n } = layout;
+  const primary = new Int32Array(P).fill(-1);
+  const count = new Int32Array(n);
+  for (let p = 0; p < P; p++) {
+    const row = layout.rows[p]!;
+    if (row.length === 0) continue;
+    const promoted = layout.promoted[p]!;
+    const previous = layout.previousPrimary[p]!;
+    const m = promoted >= 0 && row.includes(promoted) ? promoted : previous >= 0 && row.includes(previous) ? previous : row[0]!;
+    primary[p] = m;
+    count[m]!++;
+  }
+  if (layout.copies === 0) return primary;
+  const low = Math.floor(P / n);
+  const high = Math.ceil(P / n);
+  const balancer = new PrimaryBalancer(layout, primary, count);
+  for (const keepPromotions of [true, false]) {
+    if (balancer.balance(low, high, keepPromotions)) break;
+  }
+  return primary;
+}
+
+class PrimaryBalancer {
+  constructor(
+    private readonly layout: Layout,
+    private readonly primary: Int32Array,
+    private readonly count: Int32Array,
+  ) {}
+
+  /** Returns whether every member ends within low..high. */
+  balance(low: number, high: number, keepPromotions: boolean): boolean {
+    const n = this.layout.memberCount;
+    for (let m = 0; m < n; m++) {
+      while (this.count[m]! > high && this.search(m, 'push', (v) => this.count[v]! < high, keepPromotions));
+    }
+    for (let m = 0; m < n; m++) {
+      while (this.count[m]! < low && this.search(m, 'pull', (v) => this.count[v]! > low, keepPromotions));
+    }
+    for (let m = 0; m < n; m++) if (this.count[m]! < low || this.count[m]! > high) return false;
+    return true;
+  }
+
+  private cost(p: number): number {
+    const m = this.primary[p]!;
+    return m === this.layout.previousPrimary[p] || m === this.layout.promoted[p] ? 1 : 0;
+  }
+
+  /**
+   * 0-1 breadth-first search from `from`. 'push': an edge u→v is a partition whose primary u hands
+   * the role to holder v; the found member gains one primary and `from` loses one. 'pull': an edge
+   * u→v is a partition held by u whose primary v hands the role to u; `from` gains, the found loses.
+   */
+  private search(from: number, direction: 'push' | 'pull', isGoal: (m: number) => boolean, keepPromotions: boolean): boolean {
+    const { partitions: P, memberCount: n, rows } = this.layout;
+    const dist = new Int32Array(n).fill(0x7fffffff);
+    const viaRow = new Int32Array(n).fill(-1);
+    const viaMember = new Int32Array(n).fill(-1);
+    const done = new Uint8Array(n);
+    dist[from] = 0;
+    // A deque as two stacks: cost-0 edges go to the front, cost-1 edges to the back.
+    const front: number[] = [from];
+    const back: number[] = [];
+    let backHead = 0;
+    while (front.length > 0 || backHead < back.length) {
+      const u = front.length > 0 ? front.pop()! : back[backHead++]!;
+      if (done[u]) continue;
+      done[u] = 1;
+      if (u !== from && isGoal(u)) {
+        this.apply(from, u, direction, viaRow, viaMember);
+        return true;
+      }
+      for (let p = 0; p < P; p++) {
+        if (keepPromotions && this.layout.promoted[p] === this.primary[p]) continue;
+        const row = rows[p]!;
+        if (direction === 'push') {
+          if (this.primary[p] !== u) continue;
+          for (const v of row) this.relax(u, v, p, dist, viaRow, viaMember, front, back);
+        } else {
+          const v = this.primary[p]!;
+          if (v === u || !row.includes(u)) continue;
+          this.relax(u, v, p, dist, viaRow, viaMember, front, back);
+        }
+      }
+    }
+    return false;
+  }
+
+  private relax(
+    u: number,
+    v: number,
+    p: number,
+    dist: Int32Array,
+    viaRow: Int32Array,
+    viaMember: Int32Array,
+    front: number[],
+    back: number[],
+  ): void {
+    if (v === u) return;
+    const w = this.cost(p);
+    if (dist[u]! + w >= dist[v]!) return;
+    dist[v] = dist[u]! + w;
+    viaRow[v] = p;
+    viaMember[v] = u;
+    if (w === 0) front.push(v);
+    else back.push(v);
+  }
+
+  private apply(from: number, goal: number, direction: 'push' | 'pull', viaRow: Int32Array, viaMember: Int32Array): void {
+    for (let v = goal; v !== from; v = viaMember[v]!) {
+      const p = viaRow[v]!;
+      const u = viaMember[v]!;
+      const [gainer, loser] = direction === 'push' ? [v, u] : [u, v];
+      if (this.primary[p] !== loser) throw new Error(`placement invariant: stale path at partition ${p}`);
+      this.primary[p] = gainer;
+      this.count[gainer]!++;
+      this.count[loser]!--;
+    }
+  }
+}

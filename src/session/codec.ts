@@ -1,0 +1,157 @@
+/**
+ * Wire form of a session record or delta (deltas are record fragments), used by replication,
+ * anti-entropy and migration. A msgpack tuple, no field names:
+ *
+ *   [format = 1, id, version, createdAtMs, lastAccessMs, maxIdleMs, destroyed,
+ *    nodes: string[],                     // distinct stamp node ids
+ *    stamps: number[],                    // flat (wallMs, logical, nodeIndex) triples
+ *    stampIndex, maxIdleStampIndex,
+ *    attrs: unknown[]]                    // flat (name, stampIndex*2 + deleted, value|null), sorted by name
+ *
+ * A delta carrying one update has one stamp and one node id however many attributes it sets.
+ * Decoding validates everything (types, ranges, sort order, stamp invariants, every value
+ * re-checked and copied by the value rules) and fails only with ERR_BAD_FRAME.
+ */
+import { type Hlc, compareHlc, hlcOf } from '../clock/hlc.js';
+import { SessionMeshError, isSessionMeshError } from '../errors.js';
+import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
+import { isValidSessionId } from './id.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
+import { SessionRecord } from './record.js';
+import { RESERVED_KEYS, ValueCloner, isWellFormed, sessionPackr } from './values.js';
+
+const FORMAT = 1;
+const FIELDS = 12;
+const MAX_TIME_MS = 2 ** 48 - 1;
+
+export function recordToWire(record: SessionRecord): unknown[] {
+  const nodes: string[] = [];
+  const nodeIndex = new Map<string, number>();
+  const stamps: number[] = [];
+  const stampIndex = new Map<string, number>();
+  const indexOf = (h: Hlc): number => {
+    const key = `${h.wallMs}:${h.logical}:${h.nodeId}`;
+    let i = stampIndex.get(key);
+    if (i === undefined) {
+      let n = nodeIndex.get(h.nodeId);
+      if (n === undefined) {
+        n = nodes.push(h.nodeId) - 1;
+        nodeIndex.set(h.nodeId, n);
+      }
+      i = stamps.push(h.wallMs, h.logical, n) / 3 - 1;
+      stampIndex.set(key, i);
+    }
+    return i;
+  };
+  const r = record;
+  const stampI = indexOf(r.stamp);
+  const idleI = indexOf(r.maxIdleStamp);
+  const attrs: unknown[] = [];
+  const t = r.attrs;
+  for (let i = 0; i < t.length; i += STRIDE) {
+    const dead = t[i + 1] === TOMBSTONE;
+    attrs.push(t[i], indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0), dead ? null : t[i + 1]);
+  }
+  return [FORMAT, r.id, r.version, r.createdAtMs, r.lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
+}
+
+/**
+ * The encoding is a view into the packer's shared buffer, valid until the caller is done with
+ * it (msgpackr never rewrites bytes it handed out); copy it to keep it for long.
+ */
+export function encodeRecord(record: SessionRecord): Uint8Array {
+  return sessionPackr.pack(recordToWire(record));
+}
+
+export function decodeRecord(bytes: Uint8Array, limits: SessionLimits = DEFAULT_SESSION_LIMITS): SessionRecord {
+  let wire: unknown;
+  try {
+    wire = sessionPackr.unpack(bytes);
+  } catch (err) {
+    throw bad(`not msgpack (${err instanceof Error ? err.message.slice(0, 100) : 'error'})`, err);
+  }
+  return recordFromWire(wire, limits);
+}
+
+/** Validates an untrusted tuple (e.g. one embedded in a larger message). */
+export function recordFromWire(wire: unknown, limits: SessionLimits = DEFAULT_SESSION_LIMITS): SessionRecord {
+  try {
+    return fromWire(wire, limits);
+  } catch (err) {
+    if (isSessionMeshError(err, 'ERR_BAD_FRAME')) throw err;
+    throw bad(err instanceof Error ? err.message : 'invalid', err);
+  }
+}
+
+function fromWire(wire: unknown, limits: SessionLimits): SessionRecord {
+  if (!Array.isArray(wire) || wire.length !== FIELDS) throw bad('not a record tuple');
+  const [format, id, version, createdAtMs, lastAccessMs, maxIdleMs, destroyed, nodes, flatStamps, stampI, idleI, flatAttrs] = wire as unknown[];
+  if (format !== FORMAT) throw bad(`unknown record format ${String(format)}`);
+  if (!isValidSessionId(id)) throw bad('bad id');
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) throw bad('bad version');
+  if (!isTime(createdAtMs) || !isTime(lastAccessMs)) throw bad('bad times');
+  if (!isValidMaxIdleMs(maxIdleMs)) throw bad('bad maxIdleMs');
+  if (typeof destroyed !== 'boolean') throw bad('bad destroyed');
+  if (!Array.isArray(nodes) || !Array.isArray(flatStamps) || !Array.isArray(flatAttrs)) throw bad('bad tables');
+  if (flatStamps.length === 0 || flatStamps.length % 3 !== 0 || flatAttrs.length % STRIDE !== 0) throw bad('bad table lengths');
+
+  const nodeIds = (nodes as unknown[]).map((n) => (typeof n === 'string' ? intern(n) : n));
+  const stamps: Hlc[] = [];
+  for (let i = 0; i < flatStamps.length; i += 3) {
+    const n = flatStamps[i + 2] as unknown;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= nodeIds.length) throw bad('bad stamp node index');
+    stamps.push(hlcOf(flatStamps[i], flatStamps[i + 1], nodeIds[n]));
+  }
+  const stampAt = (i: unknown): Hlc => {
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= stamps.length) throw bad('bad stamp index');
+    return stamps[i]!;
+  };
+  const stamp = stampAt(stampI);
+  const maxIdleStamp = stampAt(idleI);
+  if (compareHlc(maxIdleStamp, stamp) > 0) throw bad('maxIdleStamp newer than the record stamp');
+  if (destroyed && flatAttrs.length > 0) throw bad('destroyed record with attributes');
+
+  const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: Number.MAX_SAFE_INTEGER, strict: true });
+  const attrs = new Array<unknown>(flatAttrs.length); // exactly sized, see attrs.ts
+  let previous: string | undefined;
+  for (let i = 0; i < flatAttrs.length; i += STRIDE) {
+    const name = flatAttrs[i] as unknown;
+    if (typeof name !== 'string' || RESERVED_KEYS.has(name) || !isWellFormed(name)) throw bad('bad attribute name');
+    if (previous !== undefined && !(previous < name)) throw bad('attributes not sorted or not unique');
+    previous = name;
+    const kind = flatAttrs[i + 1] as unknown;
+    if (typeof kind !== 'number' || !Number.isInteger(kind) || kind < 0) throw bad('bad attribute stamp');
+    const attrStamp = stampAt(Math.floor(kind / 2));
+    if (compareHlc(attrStamp, stamp) > 0) throw bad('attribute stamp newer than the record stamp');
+    const dead = kind % 2 === 1;
+    if (dead && flatAttrs[i + 2] !== null) throw bad('deleted attribute with a value');
+    attrs[i] = name;
+    attrs[i + 1] = dead ? TOMBSTONE : cloner.clone(name, flatAttrs[i + 2]);
+    attrs[i + 2] = attrStamp;
+  }
+  const table: AttrTable = attrs.length === 0 ? EMPTY_TABLE : attrs;
+  return new SessionRecord(id, version, createdAtMs, lastAccessMs, maxIdleMs, maxIdleStamp, stamp, destroyed, table);
+}
+
+function isTime(ms: unknown): ms is number {
+  return typeof ms === 'number' && Number.isInteger(ms) && ms >= 0 && ms <= MAX_TIME_MS;
+}
+
+function bad(reason: string, cause?: unknown): SessionMeshError {
+  return new SessionMeshError('ERR_BAD_FRAME', `invalid session record: ${reason}`, undefined, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * Member ids recur in every stamp; sharing one string per id across decoded records saves ~40
+ * bytes per record on backups. Bounded: cleared when full (ids of departed members age out).
+ */
+const INTERN_MAX = 1024;
+const interned = new Map<string, string>();
+
+function intern(s: string): string {
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size >= INTERN_MAX) interned.clear();
+  interned.set(s, s);
+  return s;
+}

@@ -1,0 +1,130 @@
+/**
+ * Merging two copies of one session: the single operation behind delta application, retries,
+ * anti-entropy repair and split-brain heals (DESIGN.md §7). Every field is merged by a join (see
+ * record.ts), and a destroyed result drops its attributes, so the merge is deterministic,
+ * commutative, associative and idempotent; a delta applied twice or out of order converges to
+ * the in-order result.
+ */
+import { compareHlc } from '../clock/hlc.js';
+import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
+import { type SessionDelta, SessionRecord } from './record.js';
+import { compareValues } from './values.js';
+
+export function applyDelta(record: SessionRecord | undefined, delta: SessionDelta): SessionRecord {
+  return record === undefined ? delta : mergeRecords(record, delta);
+}
+
+export function mergeRecords(a: SessionRecord, b: SessionRecord): SessionRecord {
+  if (a.id !== b.id) throw new Error(`mergeRecords: different sessions ${a.id} and ${b.id}`);
+  if (a === b) return a;
+  const destroyed = a.destroyed || b.destroyed;
+  const attrs = destroyed ? EMPTY_TABLE : mergeTables(a.attrs, b.attrs);
+  const idleCmp = compareHlc(a.maxIdleStamp, b.maxIdleStamp);
+  const idleFromA = idleCmp > 0 || (idleCmp === 0 && a.maxIdleMs >= b.maxIdleMs);
+  const stampFromA = compareHlc(a.stamp, b.stamp) >= 0;
+  const merged = {
+    version: Math.max(a.version, b.version),
+    createdAtMs: Math.min(a.createdAtMs, b.createdAtMs),
+    lastAccessMs: Math.max(a.lastAccessMs, b.lastAccessMs),
+    maxIdleMs: idleFromA ? a.maxIdleMs : b.maxIdleMs,
+    maxIdleStamp: idleFromA ? a.maxIdleStamp : b.maxIdleStamp,
+    stamp: stampFromA ? a.stamp : b.stamp,
+    destroyed,
+    attrs,
+  };
+  // Reuse an input when it already is the result: duplicate and stale deltas allocate nothing.
+  if (sameAs(a, merged)) return a;
+  if (sameAs(b, merged)) return b;
+  const out = new SessionRecord(
+    a.id,
+    merged.version,
+    merged.createdAtMs,
+    merged.lastAccessMs,
+    merged.maxIdleMs,
+    merged.maxIdleStamp,
+    merged.stamp,
+    destroyed,
+    attrs,
+  );
+  // A shared table has a shared size; otherwise it is computed when first needed (a backup may
+  // never need it).
+  if (attrs === a.attrs) out.primeLiveBytes(a.knownLiveBytes());
+  else if (attrs === b.attrs) out.primeLiveBytes(b.knownLiveBytes());
+  return out;
+}
+
+function sameAs(r: SessionRecord, m: Omit<SessionRecord, 'id' | 'liveBytes' | 'primeLiveBytes' | 'knownLiveBytes'>): boolean {
+  return (
+    r.attrs === m.attrs &&
+    r.version === m.version &&
+    r.createdAtMs === m.createdAtMs &&
+    r.lastAccessMs === m.lastAccessMs &&
+    r.maxIdleMs === m.maxIdleMs &&
+    r.maxIdleStamp === m.maxIdleStamp &&
+    r.stamp === m.stamp &&
+    r.destroyed === m.destroyed
+  );
+}
+
+/**
+ * LWW join of two sorted tables. Returns `x` or `y` itself when the other adds nothing, so
+ * reference equality tells the caller which input won.
+ */
+function mergeTables(x: AttrTable, y: AttrTable): AttrTable {
+  if (x === y || y.length === 0) return x;
+  if (x.length === 0) return y;
+  const out: unknown[] = [];
+  let allX = true;
+  let allY = true;
+  let i = 0;
+  let j = 0;
+  while (i < x.length || j < y.length) {
+    const c = i >= x.length ? 1 : j >= y.length ? -1 : x[i] === y[j] ? 0 : (x[i] as string) < (y[j] as string) ? -1 : 1;
+    if (c < 0) {
+      out.push(x[i], x[i + 1], x[i + 2]);
+      allY = false;
+      i += STRIDE;
+    } else if (c > 0) {
+      out.push(y[j], y[j + 1], y[j + 2]);
+      allX = false;
+      j += STRIDE;
+    } else {
+      const w = winner(x, i, y, j);
+      if (w === 0) {
+        // Equal entries: take x's, but either input may still be the whole result.
+        out.push(x[i], x[i + 1], x[i + 2]);
+      } else if (w > 0) {
+        out.push(x[i], x[i + 1], x[i + 2]);
+        allY = false;
+      } else {
+        out.push(y[j], y[j + 1], y[j + 2]);
+        allX = false;
+      }
+      i += STRIDE;
+      j += STRIDE;
+    }
+  }
+  if (allX) return x;
+  if (allY) return y;
+  return out.slice(); // exactly sized: push leaves slack that would live as long as the record
+}
+
+/**
+ * >0: x's entry wins, <0: y's, 0: they are the same write. Greater stamp wins; on an exact stamp
+ * tie (impossible between honest members: stamps carry the node id) a tombstone wins, then the
+ * greater encoding, so the outcome does not depend on the argument order.
+ */
+function winner(x: AttrTable, i: number, y: AttrTable, j: number): number {
+  const sx = x[i + 2];
+  const sy = y[j + 2];
+  if (sx !== sy) {
+    const c = compareHlc(sx as never, sy as never);
+    if (c !== 0) return c;
+  }
+  const vx = x[i + 1];
+  const vy = y[j + 1];
+  if (vx === vy) return 0;
+  if (vx === TOMBSTONE) return 1;
+  if (vy === TOMBSTONE) return -1;
+  return compareValues(vx, vy);
+}

@@ -1,0 +1,208 @@
+/**
+ * The primary's write operations: create, update, destroy. Each returns the new record and the
+ * delta to send to backups; applyDelta(previous, delta) on a backup yields a record equal to the
+ * primary's (merge.ts), because the delta's stamp is newer than everything in `previous`.
+ *
+ * Choice for unchanged values: setting an attribute to a value deep-equal to its current one is
+ * accepted but is a no-op for that attribute (its stamp stays, it is not in the delta). An update
+ * that changes nothing does not increment the version; it still touches lastAccessMs, and its
+ * delta is a metadata-only fragment (`changed: false`), which the caller may coalesce as a touch.
+ *
+ * Choice for undefined: `set: {a: undefined}` deletes `a` (JSON has no undefined: an absent key);
+ * undefined nested inside objects is dropped, inside arrays refused (values.ts).
+ */
+import { type Hlc, ZERO_HLC, compareHlc, formatHlc } from '../clock/hlc.js';
+import { SessionMeshError } from '../errors.js';
+import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE, findSlot, overwrite } from './attrs.js';
+import { isValidSessionId } from './id.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
+import { type SessionDelta, SessionRecord, notFound, timeMs, touch } from './record.js';
+import { ValueCloner, encodedSize, valuesEqual } from './values.js';
+
+export interface SessionUpdate {
+  set?: Record<string, unknown>;
+  delete?: readonly string[];
+  /** New idle timeout; LWW like an attribute. */
+  maxIdleMs?: number;
+}
+
+export interface WriteOptions {
+  /** From the primary's HybridClock.now(), after it received record.stamp: must be newer. */
+  stamp: Hlc;
+  nowMs: number;
+  limits?: SessionLimits;
+}
+
+export interface UpdateOptions extends WriteOptions {
+  /** Optimistic concurrency: refuse with ERR_VERSION_CONFLICT unless record.version === ifVersion. */
+  ifVersion?: number;
+}
+
+export interface UpdateResult {
+  record: SessionRecord;
+  delta: SessionDelta;
+  /** False when nothing but lastAccessMs changed (version not incremented). */
+  changed: boolean;
+}
+
+export interface CreateOptions extends WriteOptions {
+  maxIdleMs: number;
+}
+
+/** A new session at version 1; the record is also the delta to send to backups. */
+export function createRecord(id: string, data: Record<string, unknown>, opts: CreateOptions): SessionRecord {
+  if (!isValidSessionId(id)) throw new SessionMeshError('ERR_INVALID_VALUE', 'invalid session id', { id: String(id).slice(0, 200) });
+  checkMaxIdle(opts.maxIdleMs);
+  // An empty version-0 copy that every stamp beats; the update below fills it in.
+  const nowMs = timeMs(opts.nowMs);
+  const empty = new SessionRecord(id, 0, nowMs, nowMs, opts.maxIdleMs, ZERO_HLC, ZERO_HLC, false, EMPTY_TABLE).primeLiveBytes(0);
+  return write(empty, { set: data }, opts, true).record;
+}
+
+export function applyUpdate(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions): UpdateResult {
+  if (record.destroyed) throw notFound(record.id);
+  if (opts.ifVersion !== undefined && opts.ifVersion !== record.version) {
+    throw new SessionMeshError('ERR_VERSION_CONFLICT', `session ${record.id} is at version ${record.version}, not ${opts.ifVersion}`, {
+      id: record.id,
+      expected: opts.ifVersion,
+      actual: record.version,
+    });
+  }
+  return write(record, update, opts, false);
+}
+
+/** Destroys a session for good; the returned record (no attributes) is also the delta. */
+export function destroyRecord(record: SessionRecord, opts: { stamp: Hlc; nowMs: number }): SessionRecord {
+  if (record.destroyed) return record;
+  checkStamp(record, opts.stamp);
+  const r = record;
+  const lastAccessMs = Math.max(r.lastAccessMs, timeMs(opts.nowMs));
+  return new SessionRecord(r.id, r.version + 1, r.createdAtMs, lastAccessMs, r.maxIdleMs, r.maxIdleStamp, opts.stamp, true, EMPTY_TABLE).primeLiveBytes(0);
+}
+
+function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions, creating: boolean): UpdateResult {
+  const limits = opts.limits ?? DEFAULT_SESSION_LIMITS;
+  const nowMs = timeMs(opts.nowMs);
+  if (typeof update !== 'object' || update === null) throw invalidUpdate('update must be an object');
+  const { set, delete: del, maxIdleMs } = update;
+  if (set !== undefined && !isPlainObject(set)) throw invalidUpdate('set must be a plain object');
+  if (del !== undefined && !Array.isArray(del)) throw invalidUpdate('delete must be an array of names');
+  if (maxIdleMs !== undefined) checkMaxIdle(maxIdleMs);
+
+  const t = record.attrs;
+  const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
+  // name → new value (TOMBSTONE to delete); only real changes survive to `changes` below.
+  const wanted = new Map<string, unknown>();
+  if (set !== undefined) {
+    for (const name of Object.keys(set)) {
+      cloner.checkName(name);
+      const value = set[name];
+      wanted.set(name, value === undefined ? TOMBSTONE : cloner.clone(name, value));
+    }
+  }
+  if (del !== undefined) {
+    for (const name of del) {
+      cloner.checkName(name);
+      if (wanted.has(name) && wanted.get(name) !== TOMBSTONE) throw invalidUpdate(`attribute ${JSON.stringify(name)} is both set and deleted`);
+      wanted.set(name, TOMBSTONE);
+    }
+  }
+
+  let liveBytes = record.liveBytes();
+  let live = 0;
+  let entries = t.length / STRIDE;
+  for (let i = 1; i < t.length; i += STRIDE) if (t[i] !== TOMBSTONE) live++;
+  const changed: [string, unknown][] = [];
+  for (const [name, value] of wanted) {
+    const slot = findSlot(t, name);
+    const old = slot < 0 ? TOMBSTONE : t[slot + 1];
+    if (value === TOMBSTONE ? old === TOMBSTONE : old !== TOMBSTONE && valuesEqual(old, value)) continue;
+    if (old !== TOMBSTONE) {
+      liveBytes -= encodedSize(name) + encodedSize(old);
+      live--;
+    }
+    if (value !== TOMBSTONE) {
+      liveBytes += encodedSize(name) + encodedSize(value);
+      live++;
+    }
+    if (slot < 0) entries++;
+    changed.push([name, value]);
+  }
+  const idleChanged = maxIdleMs !== undefined && maxIdleMs !== record.maxIdleMs;
+
+  if (changed.length === 0 && !idleChanged && !creating) {
+    const touched = touch(record, nowMs);
+    return { record: touched, delta: fragment(touched, EMPTY_TABLE), changed: false };
+  }
+  checkStamp(record, opts.stamp);
+  if (live > limits.maxAttributes) {
+    throw tooLarge(record.id, `${live} attributes exceed maxAttributes (${limits.maxAttributes})`, { attributes: live, maxAttributes: limits.maxAttributes });
+  }
+  // Tombstones are kept for the life of the session (pruning one could let an old write come
+  // back in a later merge), so the total is capped too.
+  if (entries > 2 * limits.maxAttributes) {
+    throw tooLarge(record.id, `${entries} attribute entries including deleted names exceed 2 × maxAttributes`, {
+      entries,
+      maxAttributes: limits.maxAttributes,
+    });
+  }
+  if (liveBytes > limits.maxSessionBytes) {
+    throw tooLarge(record.id, `session data of ${liveBytes} bytes exceeds maxSessionBytes (${limits.maxSessionBytes})`, {
+      bytes: liveBytes,
+      maxSessionBytes: limits.maxSessionBytes,
+    });
+  }
+
+  changed.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const delta = new Array<unknown>(changed.length * STRIDE);
+  changed.forEach(([name, value], i) => {
+    delta[i * STRIDE] = name;
+    delta[i * STRIDE + 1] = value;
+    delta[i * STRIDE + 2] = opts.stamp;
+  });
+  const r = record;
+  const next = new SessionRecord(
+    r.id,
+    r.version + 1,
+    r.createdAtMs,
+    Math.max(r.lastAccessMs, nowMs),
+    idleChanged ? maxIdleMs : r.maxIdleMs,
+    idleChanged || creating ? opts.stamp : r.maxIdleStamp,
+    opts.stamp,
+    false,
+    overwrite(t, delta),
+  ).primeLiveBytes(liveBytes);
+  return { record: next, delta: creating ? next : fragment(next, delta), changed: true };
+}
+
+/** The metadata of `record` with only `attrs`. */
+function fragment(record: SessionRecord, attrs: AttrTable): SessionDelta {
+  const r = record;
+  return new SessionRecord(r.id, r.version, r.createdAtMs, r.lastAccessMs, r.maxIdleMs, r.maxIdleStamp, r.stamp, r.destroyed, attrs);
+}
+
+function checkStamp(record: SessionRecord, stamp: Hlc): void {
+  // A stale stamp would make the primary's copy and the merged backup copies disagree. It is a
+  // driver bug (receive(record.stamp) before now()), so it throws loudly rather than returning.
+  if (compareHlc(stamp, record.stamp) <= 0) {
+    throw new Error(`session write stamp ${formatHlc(stamp)} is not newer than the record's ${formatHlc(record.stamp)}`);
+  }
+}
+
+function checkMaxIdle(ms: unknown): void {
+  if (!isValidMaxIdleMs(ms)) throw invalidUpdate(`maxIdleMs must be an integer from 1 to 400 days in ms, got ${String(ms)}`);
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto: unknown = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+function invalidUpdate(reason: string): SessionMeshError {
+  return new SessionMeshError('ERR_INVALID_VALUE', `invalid session update: ${reason}`);
+}
+
+function tooLarge(id: string, reason: string, details: Record<string, unknown>): SessionMeshError {
+  return new SessionMeshError('ERR_SESSION_TOO_LARGE', `session ${id}: ${reason}`, { id, ...details });
+}

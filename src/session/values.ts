@@ -1,0 +1,238 @@
+/**
+ * Session values: JSON-compatible data plus Date and binary (DESIGN.md §8), checked and copied at
+ * write time so that a stored value never aliases the caller's object (a later mutation by the
+ * app would otherwise change the primary's copy behind the backups' back).
+ *
+ * Normal forms, chosen so that a value is deep-equal before and after a msgpack round trip (the
+ * primary keeps the original, backups keep the decoded copy; they must agree):
+ * - binary (Uint8Array or Buffer) → a Buffer copy (msgpackr decodes bin as Buffer);
+ * - Date → a new Date with the same time; -0 → 0 (msgpack has no integer -0);
+ * - objects → plain `{}` objects with the same own enumerable string keys, in the same order;
+ *   a property whose value is undefined is left out, as JSON.stringify does.
+ * Refused (ERR_INVALID_VALUE, with the path of the bad value, e.g. `data.cart.items[3]`):
+ * functions, symbols (as values or keys), BigInt, NaN/±Infinity, invalid Dates, undefined or holes
+ * inside arrays, class instances (Map, Set, RegExp, Error, boxed primitives, typed arrays other
+ * than Uint8Array, …), cycles, nesting deeper than maxValueDepth, strings that are not
+ * well-formed UTF-16 (a lone surrogate would not survive UTF-8), keys `__proto__`, `constructor`,
+ * `prototype`.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { Packr } from 'msgpackr';
+import { SessionMeshError } from '../errors.js';
+
+/**
+ * The one msgpack codec for session data. No records (a self-describing map per object, so any
+ * member can decode any value without shared structure state), no structured-clone references
+ * (untrusted bytes must not build cycles).
+ */
+export const sessionPackr = new Packr({ useRecords: false, structuredClone: false });
+
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Bytes of the msgpack encoding of a value (as stored and replicated). */
+export function encodedSize(value: unknown): number {
+  return sessionPackr.pack(value).length;
+}
+
+/** Deep equality of two normalised values (Buffers by content, Dates by time). */
+export function valuesEqual(a: unknown, b: unknown): boolean {
+  return a === b || isDeepStrictEqual(a, b);
+}
+
+/**
+ * A total order on normalised values, by their encoding; used only to break exact stamp ties in
+ * LWW merges (split brain with equal stamps cannot happen between honest members, but the merge
+ * must stay deterministic whatever it is fed).
+ */
+export function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  // Copy the first encoding: the packer reuses its buffer for the second one.
+  const ea = Buffer.from(sessionPackr.pack(a));
+  return Buffer.compare(ea, sessionPackr.pack(b));
+}
+
+export interface CloneLimits {
+  /** Containers (objects, arrays) nested in one attribute value. */
+  readonly maxValueDepth: number;
+  /**
+   * Encoded bytes allowed for everything cloned by this cloner. Checked against a cheap lower
+   * bound while walking, so a huge or exponentially shared (DAG) value is refused with
+   * ERR_SESSION_TOO_LARGE before it is copied, not after.
+   */
+  readonly budgetBytes: number;
+  /** Input from the network: undefined anywhere is refused rather than dropped. */
+  readonly strict?: boolean;
+}
+
+type PathKey = string | number;
+
+/** Validates and copies values; one instance per operation (it carries the byte budget). */
+export class ValueCloner {
+  private budgetBytes: number;
+  private readonly path: PathKey[] = [];
+  private readonly ancestors: object[] = [];
+
+  constructor(private readonly limits: CloneLimits) {
+    this.budgetBytes = limits.budgetBytes;
+  }
+
+  /** Checks an attribute (or object key) name; `where` is the path prefix for the message. */
+  checkName(name: unknown): asserts name is string {
+    if (typeof name !== 'string') throw invalid(`attribute name must be a string, got ${describe(name)}`, 'data');
+    if (RESERVED_KEYS.has(name)) throw invalid(`key ${JSON.stringify(name)} is not allowed`, formatPath([name]));
+    if (!isWellFormed(name)) throw invalid('key is not well-formed Unicode', formatPath([name]));
+  }
+
+  /** Returns the normalised copy of an attribute value named `name`. */
+  clone(name: string, value: unknown): unknown {
+    this.path.length = 0;
+    this.ancestors.length = 0;
+    this.path.push(name);
+    if (value === undefined) throw invalid('undefined is not a value (delete the attribute instead)', formatPath(this.path));
+    return this.cloneAt(value);
+  }
+
+  private cloneAt(value: unknown): unknown {
+    this.spend(1);
+    switch (typeof value) {
+      case 'string':
+        this.spend(value.length); // UTF-8 never takes fewer bytes than UTF-16 code units
+        if (!isWellFormed(value)) throw this.fail('string is not well-formed Unicode (lone surrogate)');
+        return value;
+      case 'number':
+        if (!Number.isFinite(value)) throw this.fail(`${value} is not allowed (not JSON)`);
+        return value === 0 ? 0 : value; // -0 → 0
+      case 'boolean':
+        return value;
+      case 'undefined':
+        throw this.fail('undefined is not allowed here');
+      case 'bigint':
+        throw this.fail('BigInt is not allowed');
+      case 'symbol':
+        throw this.fail('a symbol is not allowed');
+      case 'function':
+        throw this.fail('a function is not allowed');
+    }
+    if (value === null) return null;
+    const obj = value as object;
+    if (obj instanceof Date) {
+      const t = obj.getTime();
+      if (Number.isNaN(t)) throw this.fail('invalid Date');
+      this.spend(5);
+      return new Date(t);
+    }
+    if (obj instanceof Uint8Array) {
+      this.spend(obj.length);
+      // A dedicated backing store: a pooled slice could pin an 8 KiB slab for the session's life.
+      const copy = Buffer.allocUnsafeSlow(obj.length);
+      copy.set(obj);
+      return copy;
+    }
+    if (Array.isArray(obj)) {
+      if (Object.getPrototypeOf(obj) !== Array.prototype) throw this.fail('an Array subclass is not allowed');
+      this.enter(obj);
+      const out = new Array<unknown>(obj.length);
+      for (let i = 0; i < obj.length; i++) {
+        this.path.push(i);
+        if (!(i in obj)) throw this.fail('a hole in an array is not allowed');
+        const item = (obj as unknown[])[i];
+        if (item === undefined) throw this.fail('undefined inside an array is not allowed');
+        out[i] = this.cloneAt(item);
+        this.path.pop();
+      }
+      this.leave();
+      return out;
+    }
+    const proto: unknown = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) throw this.fail(`${typeName(obj)} is not allowed (only plain objects, arrays, Date, Uint8Array)`);
+    if (Object.getOwnPropertySymbols(obj).length > 0) throw this.fail('symbol keys are not allowed');
+    this.enter(obj);
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(obj)) {
+      this.path.push(key);
+      if (RESERVED_KEYS.has(key)) throw this.fail(`key ${JSON.stringify(key)} is not allowed`);
+      if (!isWellFormed(key)) throw this.fail('key is not well-formed Unicode');
+      const item = (obj as Record<string, unknown>)[key];
+      if (item === undefined) {
+        if (this.limits.strict) throw this.fail('undefined is not allowed here');
+      } else {
+        this.spend(key.length + 1);
+        out[key] = this.cloneAt(item);
+      }
+      this.path.pop();
+    }
+    this.leave();
+    return out;
+  }
+
+  private enter(obj: object): void {
+    if (this.ancestors.includes(obj)) throw this.fail('a cycle is not allowed');
+    if (this.ancestors.length >= this.limits.maxValueDepth) {
+      throw this.fail(`nested deeper than maxValueDepth (${this.limits.maxValueDepth})`);
+    }
+    this.ancestors.push(obj);
+  }
+
+  private leave(): void {
+    this.ancestors.pop();
+  }
+
+  private spend(bytes: number): void {
+    this.budgetBytes -= bytes;
+    if (this.budgetBytes < 0) {
+      throw new SessionMeshError('ERR_SESSION_TOO_LARGE', `session data exceeds ${this.limits.budgetBytes} bytes (at ${formatPath(this.path)})`, {
+        path: formatPath(this.path),
+        maxSessionBytes: this.limits.budgetBytes,
+      });
+    }
+  }
+
+  private fail(reason: string): SessionMeshError {
+    return invalid(reason, formatPath(this.path));
+  }
+}
+
+function invalid(reason: string, path: string): SessionMeshError {
+  return new SessionMeshError('ERR_INVALID_VALUE', `invalid session value at ${path}: ${reason}`, { path });
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** `data.cart.items[3]`, `data["odd key"]`. */
+export function formatPath(keys: readonly PathKey[]): string {
+  let out = 'data';
+  for (const k of keys) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else if (IDENTIFIER.test(k)) out += `.${k}`;
+    else out += `[${JSON.stringify(k)}]`;
+  }
+  return out;
+}
+
+function typeName(obj: object): string {
+  const ctor = (obj as { constructor?: unknown }).constructor;
+  const name = typeof ctor === 'function' ? ctor.name : '';
+  return name ? `a ${name}` : 'an object with a custom prototype';
+}
+
+function describe(x: unknown): string {
+  return x === null ? 'null' : typeof x;
+}
+
+const wellFormed = (String.prototype as unknown as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function isWellFormed(s: string): boolean {
+  return wellFormed ? wellFormed.call(s) : !LONE_SURROGATE.test(s);
+}
+
+/** A deep copy of a normalised (already validated) value, for handing data to the app. */
+export function copyValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  if (Array.isArray(value)) return value.map(copyValue);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyValue((value as Record<string, unknown>)[key]);
+  return out;
+}
