@@ -9,9 +9,17 @@ import { MAIN_USAGE, START_USAGE, STATUS_USAGE, UsageError, parseStart, parseSta
 import { fetchStatus, renderStatus } from './status.js';
 import { runDemo } from './demo.js';
 
+/** The package version, from the nearest package.json named sessionmesh above this file. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'sessionmesh') return pkg.version;
+    } catch {
+      // not here: look one level up
+    }
+  }
+  return 'unknown';
 }
 
 async function start(argv: string[]): Promise<number> {

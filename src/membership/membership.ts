@@ -41,6 +41,7 @@ import {
   type WireMember,
 } from './messages.js';
 import { ProbeOrder, sample } from './probe-order.js';
+import { RateLimit } from './rate-limit.js';
 import { Suspicion } from './suspicion.js';
 
 /** The sender of a message, as authenticated by the transport handshake. */
@@ -100,6 +101,9 @@ interface Relay {
   deadlineMs: number;
 }
 
+/** A member we hold dead, or do not know, that contacts us gets a repair at most this often (in periods). */
+const CONTACT_REPAIR_PERIODS = 5;
+
 /** Share of the indirect round a helper may wait, so its Nack arrives before our verdict. */
 const INDIRECT_TIMEOUT_SHARE = 0.8;
 
@@ -121,9 +125,12 @@ export class Membership {
   private readonly suspicions = new Map<string, Suspicion>();
   private readonly probes = new Map<number, Probe>();
   private readonly relays = new Map<number, Relay>();
-  /** Rate limits for unsolicited messages, per member id: last time we sent one. */
-  private readonly lastOutOfTurnProbeMs = new Map<string, number>();
-  private readonly lastDeadNoticeMs = new Map<string, number>();
+  /** Unsolicited messages to one member are rate limited (see the users). */
+  private readonly outOfTurnProbes: RateLimit;
+  private readonly contactRepairs: RateLimit;
+  private readonly corrections: RateLimit;
+  /** Ids of members the sender of the message being handled holds stale news about. */
+  private readonly stale = new Set<string>();
   private phase: Phase = 'created';
   private joined = false;
   private seqCounter = 0;
@@ -148,6 +155,10 @@ export class Membership {
     this.limits = { maxUpdates: MAX_UPDATES_PER_MESSAGE, maxMembers: this.config.maxMembers };
     this.health = new LocalHealth(this.config.maxHealthMultiplier);
     this.order = new ProbeOrder(options.random);
+    const { probeIntervalMs, maxMembers } = this.config;
+    this.outOfTurnProbes = new RateLimit(probeIntervalMs, maxMembers);
+    this.contactRepairs = new RateLimit(CONTACT_REPAIR_PERIODS * probeIntervalMs, maxMembers);
+    this.corrections = new RateLimit(probeIntervalMs, maxMembers);
     this.list.add(options.self, { state: 'alive', incarnation: 0 }, options.nowMs);
   }
 
@@ -198,7 +209,7 @@ export class Membership {
         return;
       }
       const valid = this.dispatch(from, type, body);
-      if (valid) this.noticeContactFromDead(from);
+      if (valid) this.repairViewOnContact(from, type);
     });
   }
 
@@ -211,8 +222,12 @@ export class Membership {
   /** When `tick` must be called next (may be ≤ now: call it at once). Infinity when idle. */
   nextDeadlineMs(): number {
     if (this.phase !== 'running') return Infinity;
+    return this.queue.size > 0 ? Math.min(this.nextGossipMs, this.timersDueMs()) : this.timersDueMs();
+  }
+
+  /** Earliest deadline other than the gossip round (which may lie in the past while there is no news). */
+  private timersDueMs(): number {
     let t = this.nextProbeMs;
-    if (this.queue.size > 0) t = Math.min(t, this.nextGossipMs);
     if (this.joined) t = Math.min(t, this.nextSyncMs);
     if (this.pendingSeeds.length > 0) t = Math.min(t, this.nextSeedContactMs);
     for (const s of this.suspicions.values()) t = Math.min(t, s.deadlineMs());
@@ -234,10 +249,7 @@ export class Membership {
       if (this.phase !== 'running' || id === this.selfId) return;
       const e = this.list.get(id);
       if (!e || !isLive(e.record.state) || this.probing(id)) return;
-      const last = this.lastOutOfTurnProbeMs.get(id) ?? -Infinity;
-      if (this.now - last < this.config.probeIntervalMs) return;
-      this.lastOutOfTurnProbeMs.set(id, this.now);
-      this.startProbe(id);
+      if (this.outOfTurnProbes.tryAcquire(id, this.now)) this.startProbe(id);
     });
   }
 
@@ -339,7 +351,7 @@ export class Membership {
             this.warn(`ignored Ping from ${from.id} meant for member ${b.target}`);
             return;
           }
-          this.send(from, MessageType.Ack, { seq: b.seq, updates: this.piggyback() });
+          this.send(from, MessageType.Ack, { seq: b.seq, updates: this.piggyback(undefined, this.stale) });
         });
       case MessageType.Ack:
         return this.handle(from, type, validateAck(body, this.limits), (b) => {
@@ -400,12 +412,32 @@ export class Membership {
       this.warn(`ignored ${messageTypeName(type)} from ${from.id}: ${v.reason}`);
       return false;
     }
+    this.stale.clear();
     try {
       fn(v.value);
+      this.sendCorrections(from, type);
     } finally {
       this.replyingTo = null;
+      this.stale.clear();
     }
     return true;
+  }
+
+  /**
+   * The sender spread a claim we know to be outdated: a suspicion (or death) that was already
+   * refuted. Gossip that reached everyone else may have missed it — retransmissions are limited —
+   * and its suspicion timer still runs on the old news, so it would declare a live member dead.
+   * Tell it directly (Ping: the Ack carries it; Join/Sync: the full list does).
+   */
+  private sendCorrections(from: PeerRef, type: number): void {
+    if (this.stale.size === 0 || type === MessageType.Ping || type === MessageType.Join || type === MessageType.Sync) return;
+    if (!this.corrections.tryAcquire(from.id, this.now)) return;
+    const updates: WireMember[] = [];
+    for (const id of this.stale) {
+      const e = this.list.get(id);
+      if (e && updates.length < this.config.maxUpdatesPerMessage) updates.push(this.toWire(e));
+    }
+    this.send(from, MessageType.Gossip, { updates });
   }
 
   private onAck(from: PeerRef, seq: number): void {
@@ -493,7 +525,13 @@ export class Membership {
     }
 
     const verdict = precedence(entry.record, claim);
-    if (verdict === 'ignore') return;
+    if (verdict === 'ignore') {
+      // The sender is behind on a refutation (we hold the member live at a newer incarnation).
+      // Only that kind of news is corrected: telling a member "X died" would make it declare X
+      // dead outright, which the push-pull rule (dead → suspect) exists to avoid after a heal.
+      if (!how.fullState && isLive(entry.record.state) && precedence(claim, entry.record) === 'apply') this.stale.add(u.id);
+      return;
+    }
     if (verdict === 'confirm') {
       const s = this.suspicions.get(u.id);
       // A new independent accuser: shortens our timeout, and is passed on so others count it too.
@@ -568,6 +606,7 @@ export class Membership {
         } else {
           // Already refuted by our current incarnation; make sure that news is still travelling.
           this.queue.enqueue(this.selfId);
+          this.stale.add(this.selfId);
         }
         return;
     }
@@ -589,20 +628,27 @@ export class Membership {
     }
   }
 
-  /** A member we hold dead talks to us: it is running after all (healed partition). Tell it. */
-  private noticeContactFromDead(from: PeerRef): void {
+  /**
+   * Contact from a member our view is wrong about (at most once per CONTACT_REPAIR_PERIODS periods):
+   * - one we hold dead: it runs after all (healed partition, long stall); tell it, so it refutes;
+   * - one we do not know: it knows us, so gossip about it missed us (infection-style spread is
+   *   only probable) or we forgot it; a push-pull Sync with it repairs both views at once.
+   */
+  private repairViewOnContact(from: PeerRef, type: number): void {
     const e = this.list.get(from.id);
-    if (!e || e.record.state !== 'dead') return;
-    const last = this.lastDeadNoticeMs.get(from.id) ?? -Infinity;
-    if (this.now - last < 5 * this.config.probeIntervalMs) return;
-    this.lastDeadNoticeMs.set(from.id, this.now);
-    this.send(from, MessageType.Gossip, { updates: [this.toWire(e)] });
+    const fullState = type === MessageType.Join || type === MessageType.JoinReply || type === MessageType.Sync || type === MessageType.SyncReply;
+    if (e ? e.record.state !== 'dead' : fullState) return;
+    if (!this.contactRepairs.tryAcquire(from.id, this.now)) return;
+    if (e) this.send(from, MessageType.Gossip, { updates: [this.toWire(e)] });
+    else this.send(from, MessageType.Sync, { members: this.fullList() });
   }
 
   // ------------------------------------------------------------------ timers
 
   private runTimers(): void {
     const now = this.now;
+    // Called much later than it was due: our process stalled (blocked event loop, CPU starvation).
+    if (now - this.timersDueMs() > this.config.stallThresholdMs) this.noteStall();
     for (const [id, s] of [...this.suspicions]) {
       const due = s.deadlineMs();
       if (now < due) continue;
@@ -625,6 +671,9 @@ export class Membership {
     for (const e of [...this.list.values()]) {
       if (!isLive(e.record.state) && e.record.id !== this.selfId && now >= e.stateSinceMs + this.config.deadRetentionMs) this.forget(e.record.id);
     }
+    this.outOfTurnProbes.prune(now);
+    this.contactRepairs.prune(now);
+    this.corrections.prune(now);
     if (now >= this.nextProbeMs) {
       this.nextProbeMs = now + this.health.scale(this.config.probeIntervalMs);
       const target = this.order.next((id) => {
@@ -668,8 +717,6 @@ export class Membership {
     this.queue.remove(id);
     this.order.remove(id);
     this.suspicions.delete(id);
-    this.lastDeadNoticeMs.delete(id);
-    this.lastOutOfTurnProbeMs.delete(id);
   }
 
   // ------------------------------------------------------------------ probes
@@ -701,7 +748,7 @@ export class Membership {
     this.send(this.target(e), MessageType.Ping, { seq, target: targetId, updates: this.piggyback(targetId) });
   }
 
-  /** Moves a probe on: indirect round after the direct timeout, verdict at the end of the period. */
+  /** Moves a probe on: indirect round after the direct timeout (or unreachable), verdict at verdictMs or once every helper answered. */
   private advanceProbe(p: Probe): void {
     const now = this.now;
     if (!p.indirectSent && (p.directFailed || now >= p.directDeadlineMs)) {
@@ -855,10 +902,22 @@ export class Membership {
 
   private toWire(e: Entry, by?: string): WireMember {
     const r = e.record;
-    const w: WireMember = copyRecord(r);
-    if (r.state === 'left') w.by = r.id;
-    else if (r.state === 'suspect') w.by = by ?? this.suspicions.get(r.id)?.accuser ?? this.selfId;
-    else if (r.state === 'dead' && by !== undefined) w.by = by;
+    let claimBy: string | undefined;
+    if (r.state === 'left') claimBy = r.id;
+    else if (r.state === 'suspect') claimBy = by ?? this.suspicions.get(r.id)?.accuser ?? this.selfId;
+    else if (r.state === 'dead') claimBy = by;
+    const w: WireMember = {
+      id: r.id,
+      name: r.name,
+      address: { host: r.address.host, port: r.address.port },
+      httpAddress: r.httpAddress ? { host: r.httpAddress.host, port: r.httpAddress.port } : null,
+      role: r.role,
+      zone: r.zone,
+      startedAtMs: r.startedAtMs,
+      state: r.state,
+      incarnation: r.incarnation,
+    };
+    if (claimBy !== undefined) w.by = claimBy;
     if (!isLive(r.state)) w.ageMs = Math.max(0, Math.floor(this.now - e.stateSinceMs));
     return w;
   }
@@ -867,16 +926,19 @@ export class Membership {
    * Updates for one outgoing message. `about`: the member the message concerns; if we suspect it,
    * its suspicion goes first (Lifeguard buddy system: a suspect learns of it from its prober).
    */
-  private piggyback(about?: string): WireMember[] {
+  private piggyback(about?: string, first: ReadonlySet<string> = new Set()): WireMember[] {
     const out: WireMember[] = [];
+    const included = new Set<string>();
+    const include = (e: Entry | undefined, by?: string) => {
+      if (!e || included.has(e.record.id) || out.length >= this.config.maxUpdatesPerMessage) return;
+      included.add(e.record.id);
+      out.push(this.toWire(e, by));
+    };
     const aboutEntry = about === undefined ? undefined : this.list.get(about);
-    const buddy = aboutEntry && aboutEntry.record.state === 'suspect' ? aboutEntry : undefined;
-    if (buddy) out.push(this.toWire(buddy));
+    if (aboutEntry && aboutEntry.record.state === 'suspect') include(aboutEntry);
+    for (const id of first) include(this.list.get(id));
     const limit = retransmitLimit(this.config, this.list.countLive());
-    for (const { id, by } of this.queue.take(this.config.maxUpdatesPerMessage - out.length, limit)) {
-      const e = this.list.get(id);
-      if (e && e !== buddy) out.push(this.toWire(e, by));
-    }
+    for (const { id, by } of this.queue.take(this.config.maxUpdatesPerMessage - out.length, limit)) include(this.list.get(id), by);
     return out;
   }
 

@@ -20,6 +20,7 @@ import { type Layout, tiebreak } from './layout.js';
 import { murmur3String } from './murmur3.js';
 import { checkPartitions } from './partition.js';
 import { choosePrimaries } from './primary-balance.js';
+import { repairZones } from './zone-repair.js';
 import { type PartitionTable, type ReplicaCount, isValidMemberId, isValidReplicaCount } from './table.js';
 
 /** A live data member as placement sees it (see isPlacementMember). */
@@ -63,6 +64,7 @@ export function computeTable(
   const target = chooseCopyTargets(layout);
   shedExcess(layout, target);
   fillRows(layout, target);
+  repairZones(layout);
   const primary = choosePrimaries(layout);
   return orderRows(layout, primary).map((row) => row.map((m) => sorted[m]!.id));
 }

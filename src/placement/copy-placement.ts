@@ -23,8 +23,9 @@ export function chooseCopyTargets(layout: Layout): Int32Array {
     let bestKey: number[] = [];
     for (let m = 0; m < n; m++) {
       if (target[m] !== base) continue;
-      // Holding base+1 or more already: giving it the ceil target saves moving a copy.
-      const key = [-Math.min(layout.copyCount[m]!, base + 1), zoneLoad[layout.zoneOf[m]!]!, layout.idHash[m]!];
+      // Holding base+1 or more already: giving it the ceil target saves moving a copy. Below
+      // that the choice moves nothing either way, so zones decide, then who holds more.
+      const key = [layout.copyCount[m]! > base ? 0 : 1, zoneLoad[layout.zoneOf[m]!]!, -layout.copyCount[m]!, layout.idHash[m]!];
       if (best < 0 || compareKeys(key, bestKey) < 0) {
         best = m;
         bestKey = key;
@@ -47,6 +48,14 @@ export function shedExcess(layout: Layout, target: Int32Array): void {
   const { partitions, copies, memberCount: n } = layout;
   const needy: number[] = [];
   for (let m = 0; m < n; m++) if (layout.copyCount[m]! < target[m]!) needy.push(m);
+  // Primaries each member holds beyond its future share. A newcomer filling a shed row can take
+  // that row's primary role directly if its primary has some to give, instead of via a chain.
+  const surplus = new Int32Array(n).fill(-Math.floor(partitions / n));
+  const primaryOf = (p: number): number => {
+    const row = layout.rows[p]!;
+    return layout.promoted[p]! >= 0 ? layout.promoted[p]! : layout.previousPrimary[p]! >= 0 ? layout.previousPrimary[p]! : (row[0] ?? -1);
+  };
+  for (let p = 0; p < partitions; p++) if (primaryOf(p) >= 0) surplus[primaryOf(p)]!++;
   for (let m = 0; m < n; m++) {
     while (layout.copyCount[m]! > target[m]!) {
       let best = -1;
@@ -61,8 +70,10 @@ export function shedExcess(layout: Layout, target: Int32Array): void {
           layout.promoted[p] === m ? 1 : 0, // never undo a failover promotion
           others.has(layout.zoneOf[m]!) ? 0 : 1, // dropping a zone duplicate improves the row
           row.length === copies ? 0 : 1, // one missing copy per row: any newcomer can fill it
-          layout.previousPrimary[p] === m ? 1 : 0, // drop backup copies before primaries
+          // Drop backup copies before primaries, unless m has primaries to give away anyway.
+          layout.previousPrimary[p] === m && surplus[m]! <= 0 ? 1 : 0,
           replaceable ? 0 : 1, // someone below target can fill it in a fresh zone
+          surplus[primaryOf(p)]! > 0 ? 0 : 1,
           -at, // last backups first: promotion order of the others is kept
           tiebreak(layout, p, m),
         ];
@@ -71,6 +82,7 @@ export function shedExcess(layout: Layout, target: Int32Array): void {
           bestKey = key;
         }
       }
+      surplus[primaryOf(best)]!--;
       removeHolder(layout, best, m);
     }
   }
@@ -108,6 +120,9 @@ class Fill {
    * enough such rows for everyone, so a removal re-places the lost copies without moving others.
    */
   private readonly together: Int32Array;
+  private readonly zoneSeen: Uint8Array;
+  private readonly keyA = new Float64Array(6);
+  private readonly keyB = new Float64Array(6);
 
   constructor(
     private readonly layout: Layout,
@@ -121,6 +136,7 @@ class Fill {
     for (const row of layout.rows) if (row.length >= 2) this.pairs[row[0]! * n + row[1]!]!++;
     this.firsts = new Int32Array(n);
     for (const row of layout.rows) if (row.length >= 1) this.firsts[row[0]!]!++;
+    this.zoneSeen = new Uint8Array(layout.zoneCount);
     this.together = new Int32Array(n * n);
     for (const row of layout.rows) for (const a of row) for (const b of row) if (a !== b) this.together[a * n + b]!++;
   }
@@ -161,23 +177,31 @@ class Fill {
    */
   pick(p: number): number {
     const { layout } = this;
+    const n = layout.memberCount;
     const row = layout.rows[p]!;
-    const zones = zonesOfRow(layout, p, -1);
+    const zoneSeen = this.zoneSeen.fill(0);
+    for (const h of row) zoneSeen[layout.zoneOf[h]!] = 1;
+    // Two preallocated key buffers, swapped: this runs for every copy placed.
+    let key = this.keyA;
+    let bestKey = this.keyB;
     let best = -1;
-    let bestKey: number[] = [];
-    for (let m = 0; m < layout.memberCount; m++) {
+    for (let m = 0; m < n; m++) {
       const deficit = this.deficit(m);
       if (deficit <= 0 || row.includes(m)) continue;
       const z = layout.zoneOf[m]!;
+      let shared = 0;
+      for (const h of row) shared += this.together[h * n + m]!;
+      key[0] = zoneSeen[z]!;
       // An empty row's first holder will likely be its primary: spread those like primaries.
       // Its second will likely be the first backup: spread each primary's first backups.
-      const spread = row.length === 0 ? this.firsts[m]! : row.length === 1 ? this.pairs[row[0]! * layout.memberCount + m]! : 0;
-      let shared = 0;
-      for (const h of row) shared += this.together[h * layout.memberCount + m]!;
-      const key = [zones.has(z) ? 1 : 0, spread, shared, -this.zoneDeficit[z]!, -deficit, tiebreak(layout, p, m)];
+      key[1] = row.length === 0 ? this.firsts[m]! : row.length === 1 ? this.pairs[row[0]! * n + m]! : 0;
+      key[2] = shared;
+      key[3] = -this.zoneDeficit[z]!;
+      key[4] = -deficit;
+      key[5] = tiebreak(layout, p, m);
       if (best < 0 || compareKeys(key, bestKey) < 0) {
         best = m;
-        bestKey = key;
+        [key, bestKey] = [bestKey, key];
       }
     }
     return best;
@@ -191,20 +215,34 @@ class Fill {
   private retarget(r: number): number {
     const { layout, target, base } = this;
     const row = layout.rows[r]!;
+    // Zone totals of targets: the ceil target goes where its zone has the most room left, since
+    // a zone can hold one copy per partition at most (see chooseCopyTargets).
+    const zoneTarget = new Float64Array(layout.zoneCount);
+    for (let m = 0; m < layout.memberCount; m++) zoneTarget[layout.zoneOf[m]!]! += target[m]!;
     let spare = -1;
-    for (let a = 0; a < layout.memberCount && spare < 0; a++) {
-      if (target[a] === base + 1 && layout.copyCount[a]! <= base) spare = a;
+    let to = -1;
+    let bestKey: number[] = [];
+    for (let a = 0; a < layout.memberCount; a++) {
+      if (target[a] !== base + 1 || layout.copyCount[a]! > base) continue;
+      for (let b = 0; b < layout.memberCount; b++) {
+        if (b === a || row.includes(b) || target[b] !== base || layout.copyCount[b] !== base) continue;
+        const za = layout.zoneOf[a]!;
+        const zb = layout.zoneOf[b]!;
+        // Smallest resulting total in b's zone, then take from the fullest zone.
+        const key = [zoneTarget[zb]! + (za === zb ? 0 : 1), -zoneTarget[za]!, tiebreak(layout, r, b)];
+        if (to < 0 || compareKeys(key, bestKey) < 0) {
+          spare = a;
+          to = b;
+          bestKey = key;
+        }
+      }
     }
-    if (spare < 0) return -1;
-    for (let b = 0; b < layout.memberCount; b++) {
-      if (b === spare || row.includes(b) || target[b] !== base || layout.copyCount[b] !== base) continue;
-      target[spare]!--;
-      target[b]!++;
-      this.zoneDeficit[layout.zoneOf[spare]!]!--;
-      this.zoneDeficit[layout.zoneOf[b]!]!++;
-      return b;
-    }
-    return -1;
+    if (to < 0) return -1;
+    target[spare]!--;
+    target[to]!++;
+    this.zoneDeficit[layout.zoneOf[spare]!]!--;
+    this.zoneDeficit[layout.zoneOf[to]!]!++;
+    return to;
   }
 
   /**

@@ -50,7 +50,7 @@ export function removeHolder(layout: Layout, p: number, m: number): void {
 }
 
 /** Lexicographic comparison of two equally long numeric keys (smaller is preferred). */
-export function compareKeys(a: readonly number[], b: readonly number[]): number {
+export function compareKeys(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) {
     const d = a[i]! - b[i]!;
     if (d !== 0) return d;

@@ -5,8 +5,9 @@
  *   1. a dead primary's first surviving backup takes over (failover, DESIGN.md §7), locked;
  *   2. a surviving primary keeps its partitions;
  *   3. then every member is brought within floor..ceil of partitions/members by moving roles
- *      along cheapest paths, where moving a role that was kept (2.) costs 1 and one that changes
- *      anyway (new partition rows) costs 0.
+ *      along cheapest paths: taking the role from a primary kept under 2. is expensive, from one
+ *      that changes anyway (a new row) free, and handing it to a holder without data yet costs
+ *      a little (see cost()).
  * Locked promotions are only broken if balance is impossible otherwise (several members lost at
  * once, all backed up by the same survivor).
  */
@@ -55,15 +56,22 @@ class PrimaryBalancer {
     return true;
   }
 
-  private cost(p: number): number {
+  /**
+   * Cost of handing the primary role of p to `receiver`: 2 if it takes the role from a primary
+   * that was kept (a handoff on a partition that was serving fine), plus 1 if the receiver has
+   * no data yet (it only gets the copy in this table, so the switch must wait for a stream).
+   */
+  private cost(p: number, receiver: number): number {
     const m = this.primary[p]!;
-    return m === this.layout.previousPrimary[p] || m === this.layout.promoted[p] ? 1 : 0;
+    const kept = m === this.layout.previousPrimary[p] || m === this.layout.promoted[p];
+    return (kept ? 2 : 0) + (this.layout.carried[p]!.includes(receiver) ? 0 : 3);
   }
 
   /**
-   * 0-1 breadth-first search from `from`. 'push': an edge u→v is a partition whose primary u hands
-   * the role to holder v; the found member gains one primary and `from` loses one. 'pull': an edge
-   * u→v is a partition held by u whose primary v hands the role to u; `from` gains, the found loses.
+   * Cheapest path from `from` (Dijkstra with a bucket queue: costs are small integers).
+   * 'push': an edge u→v is a partition whose primary u hands the role to holder v; the member
+   * found gains one primary and `from` loses one. 'pull': an edge u→v is a partition held by u
+   * whose primary v hands the role to u; `from` gains one, the member found loses one.
    */
   private search(from: number, direction: 'push' | 'pull', isGoal: (m: number) => boolean, keepPromotions: boolean): boolean {
     const { partitions: P, memberCount: n, rows } = this.layout;
@@ -71,53 +79,39 @@ class PrimaryBalancer {
     const viaRow = new Int32Array(n).fill(-1);
     const viaMember = new Int32Array(n).fill(-1);
     const done = new Uint8Array(n);
+    const buckets: number[][] = [[from]];
     dist[from] = 0;
-    // A deque as two stacks: cost-0 edges go to the front, cost-1 edges to the back.
-    const front: number[] = [from];
-    const back: number[] = [];
-    let backHead = 0;
-    while (front.length > 0 || backHead < back.length) {
-      const u = front.length > 0 ? front.pop()! : back[backHead++]!;
-      if (done[u]) continue;
-      done[u] = 1;
-      if (u !== from && isGoal(u)) {
-        this.apply(from, u, direction, viaRow, viaMember);
-        return true;
-      }
-      for (let p = 0; p < P; p++) {
-        if (keepPromotions && this.layout.promoted[p] === this.primary[p]) continue;
-        const row = rows[p]!;
-        if (direction === 'push') {
-          if (this.primary[p] !== u) continue;
-          for (const v of row) this.relax(u, v, p, dist, viaRow, viaMember, front, back);
-        } else {
-          const v = this.primary[p]!;
-          if (v === u || !row.includes(u)) continue;
-          this.relax(u, v, p, dist, viaRow, viaMember, front, back);
+    const relax = (u: number, v: number, p: number, receiver: number): void => {
+      if (v === u) return;
+      const d = dist[u]! + this.cost(p, receiver);
+      if (d >= dist[v]!) return;
+      dist[v] = d;
+      viaRow[v] = p;
+      viaMember[v] = u;
+      while (buckets.length <= d) buckets.push([]);
+      buckets[d]!.push(v);
+    };
+    for (let d = 0; d < buckets.length; d++) {
+      for (let i = 0; i < buckets[d]!.length; i++) {
+        const u = buckets[d]![i]!;
+        if (done[u] || dist[u] !== d) continue;
+        done[u] = 1;
+        if (u !== from && isGoal(u)) {
+          this.apply(from, u, direction, viaRow, viaMember);
+          return true;
+        }
+        for (let p = 0; p < P; p++) {
+          if (keepPromotions && this.layout.promoted[p] === this.primary[p]) continue;
+          const row = rows[p]!;
+          if (direction === 'push') {
+            if (this.primary[p] === u) for (const v of row) relax(u, v, p, v);
+          } else if (this.primary[p] !== u && row.includes(u)) {
+            relax(u, this.primary[p]!, p, u);
+          }
         }
       }
     }
     return false;
-  }
-
-  private relax(
-    u: number,
-    v: number,
-    p: number,
-    dist: Int32Array,
-    viaRow: Int32Array,
-    viaMember: Int32Array,
-    front: number[],
-    back: number[],
-  ): void {
-    if (v === u) return;
-    const w = this.cost(p);
-    if (dist[u]! + w >= dist[v]!) return;
-    dist[v] = dist[u]! + w;
-    viaRow[v] = p;
-    viaMember[v] = u;
-    if (w === 0) front.push(v);
-    else back.push(v);
   }
 
   private apply(from: number, goal: number, direction: 'push' | 'pull', viaRow: Int32Array, viaMember: Int32Array): void {

@@ -11,7 +11,7 @@
  * Choice for undefined: `set: {a: undefined}` deletes `a` (JSON has no undefined: an absent key);
  * undefined nested inside objects is dropped, inside arrays refused (values.ts).
  */
-import { type Hlc, ZERO_HLC, compareHlc, formatHlc } from '../clock/hlc.js';
+import { type Hlc, type HybridClock, ZERO_HLC, compareHlc, formatHlc } from '../clock/hlc.js';
 import { SessionMeshError } from '../errors.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE, findSlot, overwrite } from './attrs.js';
 import { isValidSessionId } from './id.js';
@@ -47,6 +47,18 @@ export interface UpdateResult {
 
 export interface CreateOptions extends WriteOptions {
   maxIdleMs: number;
+}
+
+/**
+ * A stamp for writing to `record`: newer than everything in it, as applyUpdate/destroyRecord
+ * require, even when the record came from a member whose clock is ahead (failover, migration).
+ */
+export function writeStamp(hlc: HybridClock, record: SessionRecord): Hlc {
+  if (compareHlc(hlc.current(), record.stamp) >= 0) return hlc.now();
+  const stamp = hlc.receive(record.stamp);
+  // Stored stamps passed the drift check when they arrived, and our clock only moves forward.
+  if (stamp === null) throw new Error(`record ${record.id} carries a stamp beyond the drift bound: ${formatHlc(record.stamp)}`);
+  return stamp;
 }
 
 /** A new session at version 1; the record is also the delta to send to backups. */
@@ -91,7 +103,7 @@ function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions
 
   const t = record.attrs;
   const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
-  // name → new value (TOMBSTONE to delete); only real changes survive to `changes` below.
+  // name → new value (TOMBSTONE to delete); only real changes survive into `changed` below.
   const wanted = new Map<string, unknown>();
   if (set !== undefined) {
     for (const name of Object.keys(set)) {

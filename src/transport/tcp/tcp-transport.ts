@@ -37,6 +37,8 @@ export type { TcpTransportOptions } from './options.js';
 
 /** Remembered failed addresses beyond this are forgotten oldest first (they only cost a re-dial). */
 const MAX_BACKOFF_ENTRIES = 4096;
+/** Refusals for maxPendingHandshakes are logged at most this often (with a count). */
+const REFUSAL_LOG_INTERVAL_MS = 1000;
 
 interface PeerEntry {
   identity: PeerIdentity;
@@ -96,6 +98,8 @@ export class TcpTransport implements Transport {
   private readonly handshaking = new Set<Connection>();
   private readonly conns = new Set<Connection>();
   private readonly pending = new PendingRequests<Connection>();
+  private refusedSinceLog = 0;
+  private refusalLoggedAtMs = -Infinity;
   private readonly connEvents: ConnectionEvents = {
     onVerified: (c, p) => this.onVerified(c, p),
     onAuthenticated: (c, p) => this.onAuthenticated(c, p),
@@ -133,6 +137,9 @@ export class TcpTransport implements Transport {
     this.identity.address.port = bound.port;
     this.listening = true;
     this.log.info({ address: formatAddress(this.identity.address), secure: this.o.secret !== null }, 'peer transport listening');
+    if (this.identity.address.host === '0.0.0.0' || this.identity.address.host === '::') {
+      this.log.warn({ advertiseHost: this.identity.address.host }, 'advertising a wildcard address: peers on other hosts cannot dial it; set advertiseHost');
+    }
     return { ...this.identity.address };
   }
 
@@ -303,7 +310,14 @@ export class TcpTransport implements Transport {
       socket.on('error', () => {});
       socket.destroy();
       const reason = `too many pending handshakes (maxPendingHandshakes ${this.o.maxPendingHandshakes})`;
-      this.log.warn({ remote, reason }, 'inbound connection refused');
+      this.refusedSinceLog++;
+      const now = systemClock.nowMs();
+      // At most one line per REFUSAL_LOG_INTERVAL_MS: a flood must not become a log flood.
+      if (now - this.refusalLoggedAtMs >= REFUSAL_LOG_INTERVAL_MS) {
+        this.log.warn({ remote, reason, refused: this.refusedSinceLog }, 'inbound connections refused');
+        this.refusalLoggedAtMs = now;
+        this.refusedSinceLog = 0;
+      }
       this.emit({ kind: 'rejected', remoteAddress: remote, code: 'ERR_BACKPRESSURE', reason });
       return;
     }
@@ -462,7 +476,10 @@ export class TcpTransport implements Transport {
     this.conns.delete(conn);
     if (this.handshaking.delete(conn)) {
       if (this.closing) return;
-      this.log.warn({ remote: conn.remoteAddress, code: info.code, reason: info.reason }, 'inbound connection rejected');
+      // A TCP health check or port scan (closed, timed out) is not worth a warning; a peer with the
+      // wrong secret, cluster or version, or sending garbage, is.
+      const level = info.code === 'ERR_CONNECTION' ? 'debug' : info.code === 'ERR_TIMEOUT' ? 'info' : 'warn';
+      this.log[level]({ remote: conn.remoteAddress, code: info.code, reason: info.reason }, 'inbound connection rejected');
       this.emit({ kind: 'rejected', remoteAddress: conn.remoteAddress, code: info.code, reason: info.reason });
       return;
     }

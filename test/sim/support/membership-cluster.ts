@@ -65,9 +65,14 @@ export interface ClusterOptions {
   network?: Partial<NetworkConditions>;
 }
 
+/** What an observer's view held about a subject after its last step, and what it reported. */
 interface Seen {
-  state: MemberState;
+  /** undefined: reported by a 'change' output in the current step, not yet checked. */
+  state: MemberState | undefined;
   incarnation: number;
+  reported: MemberState | null;
+  /** Step in which it was last seen in the view. */
+  stamp: number;
 }
 
 function isLive(state: MemberState): boolean {
@@ -87,10 +92,9 @@ export class MembershipCluster {
   private readonly byId = new Map<string, SimProcess>();
   /** The latest process bound to each address. */
   private readonly byAddress = new Map<string, SimProcess>();
-  /** observer id → subject id → last state/incarnation seen in its view. */
+  /** observer id → subject id → what its view held and reported. */
   private readonly views = new Map<string, Map<string, Seen>>();
-  /** observer id → subject id → state as reported by its 'change' outputs. */
-  private readonly reported = new Map<string, Map<string, MemberState>>();
+  private stepCounter = 0;
   /** Highest incarnation each member ever gave itself (only it may mint them). */
   private readonly mintedIncarnation = new Map<string, number>();
   private hostCounter = 0;
@@ -186,6 +190,11 @@ export class MembershipCluster {
     p.overloadMs = ms;
   }
 
+  /** Discovery (multicast, DNS) on `p` found these addresses. */
+  discover(p: SimProcess, addresses: PeerAddress[]): void {
+    this.step(p, (m, now) => m.addSeeds(now, addresses));
+  }
+
   partition(groups: SimProcess[][]): void {
     this.network.partition(groups.map((g) => g.map((p) => p.key)));
   }
@@ -228,10 +237,10 @@ export class MembershipCluster {
     return new Map(p.machine.members().map((r) => [r.id, r]));
   }
 
-  /** Every running member sees exactly `expected` alive (and nobody else live). */
-  converged(expected: SimProcess[] = this.running()): boolean {
+  /** Every one of `observers` sees exactly `expected` alive (and nobody else alive or suspect). */
+  converged(expected: SimProcess[] = this.running(), observers: SimProcess[] = expected): boolean {
     const ids = new Set(expected.map((p) => p.id));
-    return this.running().every((p) => {
+    return observers.every((p) => {
       let live = 0;
       let wrong = false;
       p.machine.forEachMember((r) => {
@@ -256,6 +265,17 @@ export class MembershipCluster {
   /** First time `observer` reported `subject` in `state` (at or after `sinceMs`). */
   firstChange(observer: SimProcess, subject: SimProcess, state: MemberState, sinceMs = 0): ChangeEvent | undefined {
     return this.changes.find((c) => c.observer === observer.id && c.subject === subject.id && c.state === state && c.atMs >= sinceMs);
+  }
+
+  /** Ms from `sinceMs` until every one of `observers` had reported `subject` in `state` (undefined if one never did). */
+  timeUntilAll(observers: SimProcess[], subject: SimProcess, state: MemberState, sinceMs: number): number | undefined {
+    let latest = sinceMs;
+    for (const o of observers) {
+      const c = this.firstChange(o, subject, state, sinceMs);
+      if (!c) return undefined;
+      latest = Math.max(latest, c.atMs);
+    }
+    return latest - sinceMs;
   }
 
   // ------------------------------------------------------------------ internals
@@ -298,11 +318,13 @@ export class MembershipCluster {
         this.transmit(p, out.to, out.type, out.body);
         break;
       case 'change': {
-        const reported = this.mapOf(this.reported, p.id);
-        const before = reported.get(out.member.id) ?? null;
+        const seen = this.mapOf(this.views, p.id);
+        let entry = seen.get(out.member.id);
+        const before = entry?.reported ?? null;
         if (before !== out.previous) this.fail(`${p.name} reported ${out.member.name} ${out.previous} -> ${out.member.state} but had reported it ${before}`);
         if (before === out.member.state) this.fail(`${p.name} reported a non-change for ${out.member.name} (${before})`);
-        reported.set(out.member.id, out.member.state);
+        if (!entry) seen.set(out.member.id, (entry = { state: undefined, incarnation: 0, reported: null, stamp: 0 }));
+        entry.reported = out.member.state;
         this.changes.push({
           atMs: this.nowMs,
           observer: p.id,
@@ -381,43 +403,47 @@ export class MembershipCluster {
 
   /** Invariants of p's view after each of its steps. */
   private checkInvariants(p: SimProcess): void {
-    const self = p.machine.member(p.id);
-    if (!self) this.fail(`${p.name} lost its own record`);
-    if (self.state !== (p.left ? 'left' : 'alive')) this.fail(`${p.name} sees itself ${self.state}`);
-    const minted = this.mintedIncarnation.get(p.id)!;
-    if (self.incarnation < minted) this.fail(`${p.name}'s own incarnation went down ${minted} -> ${self.incarnation}`);
-    this.mintedIncarnation.set(p.id, self.incarnation);
-
+    const stamp = ++this.stepCounter;
     const seen = this.mapOf(this.views, p.id);
-    const reported = this.mapOf(this.reported, p.id);
-    const present = new Set<string>();
+    let selfState: MemberState | undefined;
     p.machine.forEachMember((r) => {
-      present.add(r.id);
-      const name = this.byId.get(r.id)?.name ?? r.id;
+      if (r.id === p.id) {
+        selfState = r.state;
+        const minted = this.mintedIncarnation.get(p.id)!;
+        if (r.incarnation < minted) this.fail(`${p.name}'s own incarnation went down ${minted} -> ${r.incarnation}`);
+        this.mintedIncarnation.set(p.id, r.incarnation);
+      }
       const max = this.mintedIncarnation.get(r.id);
       if (max === undefined) this.fail(`${p.name} sees unknown member id ${r.id}`);
-      if (r.incarnation > max) this.fail(`${p.name} sees ${name} at incarnation ${r.incarnation}; it never went above ${max}`);
-      if (reported.get(r.id) !== r.state) this.fail(`${p.name} sees ${name} ${r.state} but reported ${reported.get(r.id)}`);
+      if (r.incarnation > max) this.fail(`${p.name} sees ${this.nameOf(r.id)} at incarnation ${r.incarnation}; it never went above ${max}`);
       const prev = seen.get(r.id);
-      if (prev) {
-        if (r.incarnation < prev.incarnation) this.fail(`${p.name}: incarnation of ${name} went down ${prev.incarnation} -> ${r.incarnation}`);
-        if (prev.state === 'left' && r.state !== 'left') this.fail(`${p.name}: ${name} went from left to ${r.state}`);
+      if (prev === undefined) {
+        seen.set(r.id, { state: r.state, incarnation: r.incarnation, reported: null, stamp });
+        this.fail(`${p.name} sees ${this.nameOf(r.id)} ${r.state} but never reported it`);
+      }
+      if (prev.reported !== r.state) this.fail(`${p.name} sees ${this.nameOf(r.id)} ${r.state} but reported ${prev.reported}`);
+      if (prev.state !== undefined) {
+        if (r.incarnation < prev.incarnation) this.fail(`${p.name}: incarnation of ${this.nameOf(r.id)} went down ${prev.incarnation} -> ${r.incarnation}`);
+        if (prev.state === 'left' && r.state !== 'left') this.fail(`${p.name}: ${this.nameOf(r.id)} went from left to ${r.state}`);
         if (prev.state === 'dead' && isLive(r.state) && r.incarnation <= prev.incarnation) {
-          this.fail(`${p.name}: ${name} came back from dead (incarnation ${prev.incarnation}) to ${r.state} without a higher incarnation`);
+          this.fail(`${p.name}: ${this.nameOf(r.id)} came back from dead (incarnation ${prev.incarnation}) to ${r.state} without a higher incarnation`);
         }
       }
-      if (prev) {
-        prev.state = r.state;
-        prev.incarnation = r.incarnation;
-      } else {
-        seen.set(r.id, { state: r.state, incarnation: r.incarnation });
-      }
+      prev.state = r.state;
+      prev.incarnation = r.incarnation;
+      prev.stamp = stamp;
     });
+    if (selfState === undefined) this.fail(`${p.name} lost its own record`);
+    if (selfState !== (p.left ? 'left' : 'alive')) this.fail(`${p.name} sees itself ${selfState}`);
     for (const [id, prev] of seen) {
-      if (present.has(id)) continue;
-      if (isLive(prev.state)) this.fail(`${p.name} dropped ${this.byId.get(id)?.name ?? id} while it was ${prev.state}`);
+      if (prev.stamp === stamp) continue;
+      // Forgotten (dead/left records expire) — never a live one.
+      if (prev.state !== undefined && isLive(prev.state)) this.fail(`${p.name} dropped ${this.nameOf(id)} while it was ${prev.state}`);
       seen.delete(id);
-      reported.delete(id);
     }
+  }
+
+  private nameOf(id: string): string {
+    return this.byId.get(id)?.name ?? id;
   }
 }

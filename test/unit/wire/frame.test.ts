@@ -113,6 +113,22 @@ describe('FrameDecoder', () => {
     );
   });
 
+  it('after valid frames, garbage in any split yields those frames and never a throw (property)', () => {
+    fc.assert(
+      fc.property(fc.array(specArb, { maxLength: 4 }), fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.array(fc.nat(), { maxLength: 30 }), (specs, garbage, cuts) => {
+        const bytes = Buffer.concat([...specs.map(encode), garbage]);
+        const d = new FrameDecoder({ maxFrameBytes: 1024 });
+        const got: Frame[] = [];
+        for (const chunk of split(bytes, cuts)) {
+          got.push(...d.push(chunk).frames);
+          assert.ok(d.bufferedBytes <= 1024 + FRAME_HEADER_BYTES);
+        }
+        assert.deepEqual(got.slice(0, specs.length).map(plain), specs.map((s) => ({ ...s, body: new Uint8Array(s.body) })));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('refuses a length over the limit as soon as the 4 length bytes are in', () => {
     const d = new FrameDecoder({ maxFrameBytes: HANDSHAKE_MAX_FRAME_BYTES });
     const r = d.push(Buffer.from([0, 0, 0x10, 0x01]));

@@ -1,0 +1,128 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { isSessionMeshError } from '../../../src/errors.js';
+import { decodeRecord, encodeRecord, recordFromWire, recordToWire } from '../../../src/session/codec.js';
+import { SessionRecord } from '../../../src/session/record.js';
+import { sessionPackr } from '../../../src/session/values.js';
+import { SESSION_ID, recordArb, typesOf } from './arbitraries.js';
+import { toPlainData } from '../../../src/session/record.js';
+
+const isBadFrame = (e: unknown) => isSessionMeshError(e, 'ERR_BAD_FRAME');
+
+/** Decoding either fails with ERR_BAD_FRAME or yields a record that re-encodes to a fixpoint. */
+function decodeOrBadFrame(bytes: Uint8Array): void {
+  let r: SessionRecord;
+  try {
+    r = decodeRecord(bytes);
+  } catch (e) {
+    assert.ok(isBadFrame(e), `unexpected ${String(e)}`);
+    return;
+  }
+  assert.ok(r instanceof SessionRecord);
+  assert.deepStrictEqual(decodeRecord(encodeRecord(r)), r);
+}
+
+describe('record codec', () => {
+  it('round-trips any record exactly (Dates stay Dates, binaries stay Buffers)', () => {
+    fc.assert(
+      fc.property(recordArb, (r) => {
+        const back = decodeRecord(encodeRecord(r));
+        assert.deepStrictEqual(back, r);
+        assert.equal(typesOf(toPlainData(back)), typesOf(toPlainData(r)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('shares one stamp table entry among attributes written together', () => {
+    const stamp = { wallMs: 1_700_000_000_000, logical: 0, nodeId: 'member-with-a-long-id' };
+    const r = new SessionRecord(SESSION_ID, 1, 0, 0, 1000, stamp, stamp, false, ['a', 1, stamp, 'b', 2, stamp, 'c', 3, stamp]);
+    const wire = recordToWire(r);
+    assert.deepEqual(wire[7], ['member-with-a-long-id']);
+    assert.equal((wire[8] as unknown[]).length, 3, 'one stamp');
+    const back = decodeRecord(encodeRecord(r));
+    assert.equal(back.attrs[2], back.attrs[5], 'decoded attributes share the stamp object');
+    const bytes = Buffer.from(encodeRecord(r));
+    assert.equal(bytes.indexOf('member-with-a-long-id'), bytes.lastIndexOf('member-with-a-long-id'), 'the node id is written once');
+  });
+
+  it('refuses tuples that break the record invariants', () => {
+    const stamp = { wallMs: 5, logical: 0, nodeId: 'n' };
+    const good = recordToWire(new SessionRecord(SESSION_ID, 1, 0, 0, 1000, stamp, stamp, false, ['a', 1, stamp, 'b', 2, stamp]));
+    const variants: [string, (w: unknown[]) => void][] = [
+      ['format', (w) => (w[0] = 2)],
+      ['id charset', (w) => (w[1] = 'A'.repeat(21) + '!')],
+      ['id length', (w) => (w[1] = 'A'.repeat(10))],
+      ['version', (w) => (w[2] = -1)],
+      ['time', (w) => (w[3] = 1.5)],
+      ['maxIdle', (w) => (w[5] = 0)],
+      ['destroyed type', (w) => (w[6] = 1)],
+      ['destroyed with attrs', (w) => (w[6] = true)],
+      ['node id', (w) => (w[7] = [''])],
+      ['stamp table', (w) => (w[8] = [5, 0])],
+      ['stamp node index', (w) => (w[8] = [5, 0, 3])],
+      ['stamp index', (w) => (w[9] = 1)],
+      ['unsorted names', (w) => (w[11] = ['b', 0, 1, 'a', 0, 2])],
+      ['duplicate names', (w) => (w[11] = ['a', 0, 1, 'a', 0, 2])],
+      ['reserved name', (w) => (w[11] = ['__proto__', 0, 1])],
+      ['tombstone with value', (w) => (w[11] = ['a', 1, 'x'])],
+      ['bad value', (w) => (w[11] = ['a', 0, undefined])],
+      ['attribute stamp newer than record', (w) => ((w[8] = [5, 0, 0, 6, 0, 0]), (w[11] = ['a', 2, 1]))],
+      ['maxIdle stamp newer than record', (w) => ((w[8] = [5, 0, 0, 6, 0, 0]), (w[10] = 1))],
+      ['extra field', (w) => w.push(0)],
+    ];
+    assert.doesNotThrow(() => recordFromWire(structuredClone(good)));
+    for (const [label, mutate] of variants) {
+      const w = structuredClone(good);
+      mutate(w);
+      assert.throws(() => recordFromWire(w), isBadFrame, label);
+      assert.throws(() => decodeRecord(sessionPackr.pack(w)), isBadFrame, `${label} (bytes)`);
+    }
+  });
+
+  it('refuses decoded values that are not session values (Set, RegExp, BigInt, Error, typed arrays, undefined)', () => {
+    // A permissive packer produces the msgpack extensions a hostile peer could send.
+    const loose = new Packr({ useRecords: false, moreTypes: true } as never);
+    const hostile: unknown[] = [new Set([1]), /x/g, 10n ** 30n, new Error('x'), new Uint16Array([1]), [undefined], { u: undefined }];
+    for (const value of hostile) {
+      const w = [1, SESSION_ID, 1, 0, 0, 1000, false, ['n'], [5, 0, 0], 0, 0, ['a', 0, value]];
+      const bytes = loose.pack(w);
+      assert.throws(() => decodeRecord(bytes), isBadFrame, String(value));
+    }
+  });
+
+  it('garbage bytes: ERR_BAD_FRAME, never another kind of error', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => decodeOrBadFrame(bytes)), { numRuns: 500 });
+  });
+
+  it('corrupted encodings: ERR_BAD_FRAME or a valid record', () => {
+    fc.assert(
+      fc.property(recordArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (r, flips) => {
+        const bytes = Buffer.from(encodeRecord(r));
+        for (const [at, v] of flips) bytes[at % bytes.length] = v;
+        decodeOrBadFrame(bytes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('truncated encodings: ERR_BAD_FRAME', () => {
+    fc.assert(
+      fc.property(recordArb, fc.nat(), (r, cut) => {
+        const bytes = encodeRecord(r);
+        const n = cut % bytes.length;
+        assert.throws(() => decodeRecord(bytes.subarray(0, n)), isBadFrame);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('deeply nested input is refused without a stack overflow escaping', () => {
+    const depth = 100_000;
+    const bytes = Buffer.alloc(depth + 1, 0x91); // [[[[...]]]]
+    bytes[depth] = 0x01;
+    assert.throws(() => decodeRecord(bytes), isBadFrame);
+  });
+});
