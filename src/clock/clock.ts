@@ -19,6 +19,12 @@ export interface Random {
 
 export const systemClock: Clock = { nowMs: () => Date.now() };
 
+/**
+ * Wall-clock-aligned but monotonic: it never jumps back when NTP steps the system clock, so
+ * deadlines computed by the state machines never freeze. Use it to drive the machines.
+ */
+export const monotonicClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
+
 /** Cryptographically strong randomness for production. */
 export class SystemRandom implements Random {
   float(): number {

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { SessionMeshError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { SystemRandom, systemClock, type Clock, type Random } from '../clock/clock.js';
+import { SystemRandom, monotonicClock, type Clock, type Random } from '../clock/clock.js';
 import { formatAddress, type PeerAddress } from '../transport/address.js';
 import type { InboundMessage, PeerEvent, Transport } from '../transport/transport.js';
 import { TcpTransport } from '../transport/tcp/tcp-transport.js';
@@ -93,7 +93,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       logger: logger.child({ component: 'transport' }),
       random,
     });
-    const node = new SessionMeshNode(options, id, transport, logger, systemClock, random);
+    const node = new SessionMeshNode(options, id, transport, logger, monotonicClock, random);
     try {
       await node.boot();
     } catch (err) {

@@ -7,6 +7,7 @@ import { SessionMeshError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseAddress, type PeerAddress } from '../transport/address.js';
 import type { MemberRole } from '../membership/member.js';
+import { resolveMembershipConfig, type MembershipConfig } from '../membership/config.js';
 import { DEFAULT_MULTICAST_GROUP, DEFAULT_MULTICAST_PORT } from './discovery/multicast.js';
 
 export const DEFAULT_PEER_PORT = 7400;
@@ -45,7 +46,7 @@ export interface NodeOptions {
   /** Zone/rack label; placement spreads copies of a session across zones. */
   zone?: string | null;
   /** Fine-tuning of failure detection (see docs/configuration.md). */
-  membership?: Record<string, number>;
+  membership?: Partial<MembershipConfig>;
   /** Largest frame accepted from a peer. Default 8 MiB. */
   maxFrameBytes?: number;
   /** How long a joining member waits for a first seed answer before createNode rejects with ERR_JOIN. Default 0: don't wait (keep retrying in the background). */
@@ -72,7 +73,7 @@ export interface ResolvedOptions {
   secret: string | null;
   role: MemberRole;
   zone: string | null;
-  membership: Record<string, number>;
+  membership: Partial<MembershipConfig>;
   maxFrameBytes: number;
   joinTimeoutMs: number;
   logLevel: string;
@@ -120,8 +121,8 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
   if (secret !== null && secret.length < 8) fail('secret must be at least 8 characters');
   const role = o.role ?? 'member';
   if (role !== 'member' && role !== 'client') fail(`role must be "member" or "client", got ${JSON.stringify(role)}`);
-  const membership: Record<string, number> = {};
-  for (const [k, v] of Object.entries(o.membership ?? {})) membership[k] = positiveInt(`membership.${k}`, v);
+  const membership = { ...(o.membership ?? {}) };
+  resolveMembershipConfig(membership); // throws ERR_CONFIG naming the bad or unknown setting
   return {
     name: o.name === undefined ? `${hostname()}-${process.pid}` : text('name', o.name, 64),
     cluster: o.cluster === undefined ? DEFAULT_CLUSTER : text('cluster', o.cluster),

@@ -252,9 +252,10 @@ class Fill {
    * whenever the fill is feasible (and it always is: targets are at most ceil(T/n) <= partitions).
    * 0-1 breadth-first over rows: moving a copy placed in this same computation is free, moving a
    * carried-over copy (data that would have stayed) costs 1, so the chain moves as little data as
-   * possible, usually none.
+   * possible, usually none. With `keepPrimaries` the copies of surviving and promoted primaries
+   * stay put (moving one would move the role too); only if that fails are they movable.
    */
-  augment(start: number, keepPromotions: boolean): boolean {
+  augment(start: number, keepPrimaries: boolean): boolean {
     const { layout } = this;
     const { partitions, memberCount: n, rows } = layout;
     const rowsOf: number[][] = Array.from({ length: n }, () => []);
@@ -287,7 +288,7 @@ class Fill {
       for (let y = 0; y < n; y++) {
         if (row.includes(y)) continue;
         for (const r2 of rowsOf[y]!) {
-          if (done[r2] || (keepPromotions && layout.promoted[r2] === y)) continue;
+          if (done[r2] || (keepPrimaries && (layout.promoted[r2] === y || layout.previousPrimary[r2] === y))) continue;
           const w = layout.carried[r2]!.includes(y) ? 1 : 0;
           if (dist[r]! + w >= dist[r2]!) continue;
           dist[r2] = dist[r]! + w;

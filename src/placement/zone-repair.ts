@@ -6,12 +6,14 @@
  * untouched, and the swap must not put a duplicate zone in the other row, so every swap strictly
  * reduces the number of duplicates and the loop ends.
  *
- * Swaps of copies placed in this same computation are free. A swap may also move one carried-over
- * copy, or a primary's copy (see moveCost): one copy streamed to remove one duplicate zone is worth
- * it; more than that is not, and duplicates forced by uneven zones stay.
+ * Swaps of copies placed in this same computation are free; a swap may move carried-over copies
+ * too (data streamed to remove a duplicate zone), but never a primary's copy. Single swaps are a
+ * heuristic: duplicates forced by uneven zones stay, and a tiny table may need a chain of swaps
+ * that is not searched for.
  */
 import { type Layout, compareKeys, tiebreak } from './layout.js';
 
+/** At most this many carried-over copies move to remove one duplicate zone. */
 const MAX_SWAP_COST = 2;
 
 export function repairZones(layout: Layout): void {
@@ -41,11 +43,12 @@ class ZoneRepair {
   }
 
   /**
-   * Moving a copy placed in this computation is free; a carried-over copy costs 1 (data that
-   * would have stayed), a primary's copy 2 (its role moves too). A failover promotion never moves.
+   * What moving m's copy of p costs: free if placed in this computation, 1 if carried over (data
+   * that would have stayed). Null if it must not move: a primary's copy (its role would move
+   * too) and a failover promotion.
    */
-  private moveCost(p: number, m: number): number {
-    if (this.layout.previousPrimary[p] === m) return 2;
+  private moveCost(p: number, m: number): number | null {
+    if (this.layout.previousPrimary[p] === m || this.layout.promoted[p] === m) return null;
     return this.layout.carried[p]!.includes(m) ? 1 : 0;
   }
 
@@ -55,18 +58,19 @@ class ZoneRepair {
     let best: [number, number, number] | null = null;
     let bestKey: number[] = [];
     for (const a of this.duplicates(p)) {
-      if (layout.promoted[p] === a) continue;
-      const za = layout.zoneOf[a]!;
       const costA = this.moveCost(p, a);
+      if (costA === null) continue;
+      const za = layout.zoneOf[a]!;
       for (let q = 0; q < layout.partitions; q++) {
         // a moves to q: q must lack a's zone (b, leaving q, is then not in a's zone either).
         if (q === p || this.inZone(q, za) > 0) continue;
         for (const b of layout.rows[q]!) {
           const zb = layout.zoneOf[b]!;
           // b moves to p in place of a: p must lack b's zone (a is not in it: za !== zb).
-          if (this.inZone(p, zb) > 0 || layout.promoted[q] === b || rowP.includes(b)) continue;
-          const cost = costA + this.moveCost(q, b);
-          if (cost > MAX_SWAP_COST) continue;
+          if (this.inZone(p, zb) > 0 || rowP.includes(b)) continue;
+          const costB = this.moveCost(q, b);
+          if (costB === null || costA + costB > MAX_SWAP_COST) continue;
+          const cost = costA + costB;
           const key = [cost, tiebreak(layout, q, b)];
           if (best === null || compareKeys(key, bestKey) < 0) {
             best = [a, q, b];

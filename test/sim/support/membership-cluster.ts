@@ -12,8 +12,18 @@
  *   timers first (Node's timers phase runs before I/O callbacks).
  * - overload: every input to the process is handled up to N ms late (CPU starvation).
  *
- * Bodies go through msgpack as on the wire. Invariants are checked after every step of every
- * machine; a violation throws at once with the sim seed (see seeds.ts for replaying).
+ * Bodies go through msgpack as on the wire. After every step of every machine these invariants
+ * are checked; a violation throws at once with the sim seed (see seeds.ts for replaying):
+ *
+ * - a member sees itself alive (left after its leave); its own incarnation never goes down;
+ * - no view holds an incarnation the member itself never reached (only it mints them), so a
+ *   dead member can only come back through a refutation it made while actually running;
+ * - per observer and subject: the incarnation never goes down, left never changes, dead becomes
+ *   alive/suspect only with a higher incarnation, and a live record never just disappears
+ *   (only dead/left records are forgotten);
+ * - 'change' outputs: each `previous` is the state reported before, no non-changes, and the view
+ *   always matches what was reported; 'joined' at most once;
+ * - no 'warn': correct members never send each other anything a validator rejects.
  */
 import { pack, unpack } from 'msgpackr';
 import { SeededRandom } from '../../../src/clock/clock.js';
@@ -63,6 +73,8 @@ export interface ClusterOptions {
   seed: number;
   config?: Partial<MembershipConfig>;
   network?: Partial<NetworkConditions>;
+  /** Record 'warn' outputs instead of failing on the first (for tests that inject bad input). */
+  allowWarnings?: boolean;
 }
 
 /** What an observer's view held about a subject after its last step, and what it reported. */
@@ -85,6 +97,7 @@ export class MembershipCluster {
   readonly queue = new EventQueue();
   readonly network: NetworkModel;
   readonly config: Partial<MembershipConfig>;
+  readonly allowWarnings: boolean;
   /** Every process ever started, in start order (crashed ones included). */
   readonly processes: SimProcess[] = [];
   readonly changes: ChangeEvent[] = [];
@@ -103,6 +116,7 @@ export class MembershipCluster {
     this.seed = options.seed;
     this.random = new SeededRandom(options.seed);
     this.config = options.config ?? {};
+    this.allowWarnings = options.allowWarnings ?? false;
     this.network = new NetworkModel(this.random.fork(), { ...lan, ...options.network });
   }
 
@@ -341,6 +355,8 @@ export class MembershipCluster {
         p.joinedAtMs = this.nowMs;
         break;
       case 'warn':
+        // Correct members never send each other anything a validator rejects.
+        if (!this.allowWarnings) this.fail(`${p.name} warned: ${out.reason}`);
         this.warnings.push({ atMs: this.nowMs, observer: p.id, reason: out.reason });
         break;
     }

@@ -44,3 +44,10 @@ describe('resolveOptions', () => {
     assert.throws(() => resolveOptions({ secret: 'short' }), configError(/at least 8/));
   });
 });
+
+describe('resolveOptions membership settings', () => {
+  it('refuses unknown membership settings by name', () => {
+    assert.throws(() => resolveOptions({ insecure: true, membership: { probeIntervalMS: 5 } as never }), configError(/unknown membership setting "probeIntervalMS"/));
+    assert.equal(resolveOptions({ insecure: true, membership: { probeIntervalMs: 300 } }).membership.probeIntervalMs, 300);
+  });
+});
