@@ -21,9 +21,10 @@ export const systemClock: Clock = { nowMs: () => Date.now() };
 
 /**
  * Wall-clock-aligned but monotonic: it never jumps back when NTP steps the system clock, so
- * deadlines computed by the state machines never freeze. Use it to drive the machines.
+ * deadlines computed by the state machines never freeze. Whole milliseconds, like Date.now(),
+ * because the machines put times and ages on the wire as integers.
  */
-export const monotonicClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
+export const monotonicClock: Clock = { nowMs: () => Math.floor(performance.timeOrigin + performance.now()) };
 
 /** Cryptographically strong randomness for production. */
 export class SystemRandom implements Random {

@@ -2,9 +2,9 @@
  * Which members hold a copy of each partition (the primary is chosen afterwards, among holders).
  *
  * Every member gets a copy target of floor(T/n) or ceil(T/n) for T = partitions × copies; members
- * above their target shed copies, then short rows are filled from members below theirs. Targets
- * prefer members that already hold more, so a removal never sheds anything (only the lost copies
- * are re-placed) and a join moves only the newcomer's share onto it.
+ * above their target shed copies, then short rows are filled from members below theirs. The ceil
+ * targets go first to members already above the floor, so a removal never sheds anything (only
+ * the lost copies are re-placed) and a join moves only the newcomer's share onto it.
  */
 import { type Layout, addHolder, compareKeys, removeHolder, tiebreak } from './layout.js';
 
@@ -73,7 +73,7 @@ export function shedExcess(layout: Layout, target: Int32Array): void {
           // Drop backup copies before primaries, unless m has primaries to give away anyway.
           layout.previousPrimary[p] === m && surplus[m]! <= 0 ? 1 : 0,
           replaceable ? 0 : 1, // someone below target can fill it in a fresh zone
-          surplus[primaryOf(p)]! > 0 ? 0 : 1,
+          surplus[primaryOf(p)]! > 0 ? 0 : 1, // whoever fills it can take the primary role directly
           -at, // last backups first: promotion order of the others is kept
           tiebreak(layout, p, m),
         ];

@@ -23,6 +23,34 @@ export const MessageType = {
   Gossip: 18,
 
   // --- replication / placement 30..79 (later issues append here)
+  /** Committed + target replication table (coordinator broadcast, or a reply to a stale sender). */
+  ReplTable: 30,
+  /** A session op routed to the partition's primary: {r: reqId, op}. */
+  ReplOp: 31,
+  /** {r, ok, res?} or {r, ok: false, code, msg, table?}. */
+  ReplOpReply: 32,
+  /** Primary → backups and migration targets: {p, s: seq, recs: record wire[]}. */
+  ReplDelta: 33,
+  /** {s, ok, table?}: ok false when the sender is not the primary in the receiver's table. */
+  ReplDeltaAck: 34,
+  /** Migration stream: {p, m: streamId, c: chunk index, recs, last}. */
+  ReplChunk: 35,
+  /** {m, c, ok, table?}. */
+  ReplChunkAck: 36,
+  /** Primary → coordinator: the stream of partition p to member t is complete: {p, t}. */
+  ReplMigrated: 37,
+  /** Coalesced touches: {p, ts: [id, lastAccessMs][]}. */
+  ReplTouches: 38,
+  /** Anti-entropy, primary → backup: {p, d: partition digest}. */
+  ReplDigest: 39,
+  /** Backup → primary on a digest mismatch: {p, ds: [id, digest][]}. */
+  ReplSessionDigests: 40,
+  /** Anti-entropy repair, both ways: {p, recs, want: ids}. */
+  ReplRepair: 41,
+  /** Data for a partition the sender no longer owns, pushed to its primary: {p, h, recs}. */
+  ReplHandoff: 42,
+  /** {h, ok, table?}: the handoff is merged and replicated; the sender may drop it. */
+  ReplHandoffAck: 43,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;

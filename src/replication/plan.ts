@@ -1,0 +1,62 @@
+/**
+ * The coordinator's planning step (pure): from the committed table, the live data members and
+ * the migrations reported complete, the next committed owners and target. Rules
+ * (docs/architecture.md, "Replication"):
+ *  1. dead owners leave the committed rows at once (the first surviving backup becomes primary:
+ *     it holds every acknowledged write under ack 'all');
+ *  2. the target comes from placement, computed from the previous target so it stays put while
+ *     migrations run;
+ *  3. a partition switches to its target row only when every member of that row already holds
+ *     the data: it is in the committed row, or its migration was reported complete. A partition
+ *     with no surviving copy switches at once (nothing to move).
+ */
+import { type PlacementMember, computeTable } from '../placement/index.js';
+import type { ReplTable } from './table.js';
+
+export interface Plan {
+  owners: string[][];
+  target: string[][];
+}
+
+export function readyKey(partition: number, memberId: string): string {
+  return `${partition}:${memberId}`;
+}
+
+export function planTable(
+  committed: ReplTable | null,
+  live: readonly PlacementMember[],
+  ready: ReadonlySet<string>,
+  options: { partitions: number; replicas: ReplTable['replicas'] },
+): Plan {
+  const alive = new Set(live.map((m) => m.id));
+  if (committed === null) {
+    // First table of a cluster: nothing is stored anywhere yet, so the target is committed as is.
+    const owners = live.length === 0 ? emptyRows(options.partitions) : computeTable(null, live, options);
+    return { owners, target: owners.map((r) => [...r]) };
+  }
+  const rows = committed.owners.map((row) => row.filter((id) => alive.has(id)));
+  const previousTarget = committed.target.map((row) => row.filter((id) => alive.has(id)));
+  const base = previousTarget.every((r) => r.length > 0) ? previousTarget : rows.map((r, p) => (r.length > 0 ? r : previousTarget[p]!));
+  const target = live.length === 0 ? emptyRows(options.partitions) : computeTable({ partitions: options.partitions, owners: base }, live, options);
+  const owners = rows.map((row, p) => {
+    const want = target[p]!;
+    if (row.length === 0) return [...want];
+    return want.every((id) => row.includes(id) || ready.has(readyKey(p, id))) ? [...want] : row;
+  });
+  return { owners, target };
+}
+
+export function rowsEqual(a: readonly (readonly string[])[], b: readonly (readonly string[])[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let p = 0; p < a.length; p++) {
+    const x = a[p]!;
+    const y = b[p]!;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
+function emptyRows(n: number): string[][] {
+  return Array.from({ length: n }, () => []);
+}
