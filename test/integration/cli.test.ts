@@ -40,6 +40,14 @@ describe('sessionmesh CLI', () => {
     assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
   });
 
+  it('demo starts three members, shows them alive, and stops by itself with --duration-ms', () => {
+    const basePort = 20000 + (process.pid % 20000);
+    const r = spawnSync(process.execPath, [CLI, 'demo', '--base-port', String(basePort), '--duration-ms', '4000'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /3 alive/);
+    assert.match(r.stdout, /demo stopped/);
+  });
+
   it('status against a port where nothing listens fails with exit 1, not a crash', () => {
     const r = run(['status', '--http', '127.0.0.1:1']);
     assert.equal(r.code, 1);

@@ -1,0 +1,979 @@
+/**
+ * The per-member replication state machine (DESIGN.md §7, docs/architecture.md "Replication").
+ * Pure: time comes in as `nowMs`, randomness through the injected Random; every input returns
+ * the outputs (sends, op completions, events, warnings) for the driver to carry out, and the
+ * driver calls tick() at nextDeadlineMs().
+ *
+ * Roles per partition come from the committed table: the primary applies ops and replicates
+ * deltas to its backups and migration targets; backups accept deltas, chunks and touches only
+ * from the member that is primary in THEIR table (otherwise they answer with their table, so
+ * a stale primary learns it was replaced and its write is not counted as acknowledged).
+ * The coordinator (oldest live data member) plans tables (plan.ts) and commits them.
+ */
+import type { Random } from '../clock/clock.js';
+import { HybridClock } from '../clock/hlc.js';
+import { ErrorCodes, type ErrorCode, SessionMeshError, isSessionMeshError } from '../errors.js';
+import type { MemberRecord } from '../membership/member.js';
+import { type PartitionTable, coordinatorOf, drawLocalSessionId, isPlacementMember, partitionOf } from '../placement/index.js';
+import { recordFromWire, recordToWire } from '../session/codec.js';
+import { sessionDigest } from '../session/digest.js';
+import { ExpiryIndex } from '../session/expiry.js';
+import { isValidSessionId, newSessionId } from '../session/id.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../session/limits.js';
+import { type SessionRecord, expiresAtMs, isExpired, toPlainData } from '../session/record.js';
+import { SessionStore } from '../session/store.js';
+import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../session/update.js';
+import { MessageType } from '../wire/message-types.js';
+import { type ReplicationConfig, resolveReplicationConfig } from './config.js';
+import { type OpResult, type RoutedOp, type SessionOp, isWriteOp, opFromWire, resultFromWire } from './ops.js';
+import type { ReplicationEvent, ReplicatorOutput } from './outputs.js';
+import { planTable, readyKey, rowsEqual } from './plan.js';
+import { type ReplTable, isId, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
+
+export interface ReplicatorOptions {
+  selfId: string;
+  /** This member's start time (the coordinator is the oldest member; tables order by it). */
+  startedAtMs: number;
+  random: Random;
+  config?: Partial<ReplicationConfig>;
+  limits?: SessionLimits;
+}
+
+type Origin =
+  | { kind: 'local'; opId: number }
+  | { kind: 'remote'; from: string; reqId: number }
+  | { kind: 'handoff'; from: string; h: number }
+  | { kind: 'internal' };
+
+interface LocalOp {
+  opId: number;
+  op: SessionOp;
+  deadlineMs: number;
+  state: 'wait' | 'remote' | 'local';
+  retryAtMs: number;
+  to: string;
+  reqId: number;
+  sentAtMs: number;
+}
+
+/** A replicated write waiting for acknowledgements; kept until every replica acked or it expires. */
+interface PendingWrite {
+  seq: number;
+  p: number;
+  wire: unknown[];
+  required: Set<string>;
+  acked: Set<string>;
+  sentAtMs: number;
+  deadlineMs: number;
+  origin: Origin;
+  result: OpResult | null;
+  finished: boolean;
+}
+
+interface Stream {
+  id: number;
+  p: number;
+  to: string;
+  afterId: string | null;
+  exhausted: boolean;
+  nextChunk: number;
+  inflight: Map<number, { body: unknown; sentAtMs: number }>;
+  done: boolean;
+  reportedAtMs: number;
+}
+
+interface Handoff {
+  p: number;
+  to: string;
+  records: SessionRecord[];
+  sentAtMs: number;
+}
+
+/** Bounds on untrusted message contents (beyond the frame size limit). */
+const MAX_RECORDS_PER_MESSAGE = 10_000;
+const MAX_DIGESTS_PER_MESSAGE = 50_000;
+/** Partitions whose mismatch one anti-entropy answer follows up (bounds the repair traffic). */
+const MAX_REPAIRS_PER_ROUND = 8;
+
+export class Replicator {
+  readonly config: ReplicationConfig;
+  /** Every copy this member holds (primary, backup, migration target, orphan awaiting handoff). */
+  readonly store: SessionStore;
+  private readonly selfId: string;
+  private readonly startedAtMs: number;
+  private readonly random: Random;
+  private readonly limits: SessionLimits;
+  private readonly hlc: HybridClock;
+  private readonly expiry = new ExpiryIndex(1000);
+  private nowMs = 0;
+  private out: ReplicatorOutput[] = [];
+
+  private table: ReplTable | null = null;
+  private members: MemberRecord[] = [];
+  private alive = new Set<string>();
+  private coordinatorId: string | null = null;
+  /** Coordinator only: (partition, member) migrations reported complete by the current primary. */
+  private readonly ready = new Set<string>();
+  private planDirty = false;
+  private lastRefreshMs = -Infinity;
+  private readonly tableSentTo = new Map<string, number>();
+
+  private readonly localOps = new Map<number, LocalOp>();
+  private readonly reqToOp = new Map<number, number>();
+  private readonly writes = new Map<number, PendingWrite>();
+  /** Remote requests: 'pending' while applying, then the reply, so a retry is not applied twice. */
+  private readonly served = new Map<string, unknown>();
+  private readonly streams = new Map<string, Stream>();
+  private readonly handoffs = new Map<number, Handoff>();
+  private readonly touches = new Map<number, Map<string, number>>();
+  private readonly primarySinceMs = new Map<number, number>();
+  private nextReq = 1;
+  private nextSeq = 1;
+  private nextStreamId = 1;
+  private nextHandoff = 1;
+  private nextAeMs = 0;
+  private nextTouchFlushMs = 0;
+
+  constructor(options: ReplicatorOptions) {
+    this.config = resolveReplicationConfig(options.config);
+    this.selfId = options.selfId;
+    this.startedAtMs = options.startedAtMs;
+    this.random = options.random;
+    this.limits = options.limits ?? DEFAULT_SESSION_LIMITS;
+    this.hlc = new HybridClock(options.selfId, { nowMs: () => this.nowMs });
+    const partitions = this.config.partitions;
+    this.store = new SessionStore((id) => partitionOf(id, partitions));
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  membershipChanged(nowMs: number, members: readonly MemberRecord[]): ReplicatorOutput[] {
+    this.at(nowMs);
+    this.members = members.map((m) => ({ ...m }));
+    this.alive = new Set(this.members.filter(isPlacementMember).map((m) => m.id));
+    this.coordinatorId = coordinatorOf(this.members)?.id ?? null;
+    this.planDirty = true;
+    this.maybePlan();
+    this.syncStreams();
+    this.rerouteWaiting(true);
+    return this.flush();
+  }
+
+  submit(nowMs: number, opId: number, op: SessionOp): ReplicatorOutput[] {
+    this.at(nowMs);
+    if (op.kind !== 'create' && !isValidSessionId(op.id)) {
+      this.out.push({ type: 'complete', opId, error: new SessionMeshError('ERR_INVALID_VALUE', 'invalid session id') });
+      return this.flush();
+    }
+    const lo: LocalOp = { opId, op, deadlineMs: nowMs + this.config.opTimeoutMs, state: 'wait', retryAtMs: nowMs, to: '', reqId: 0, sentAtMs: 0 };
+    this.localOps.set(opId, lo);
+    this.route(lo);
+    return this.flush();
+  }
+
+  receive(nowMs: number, from: string, type: number, body: unknown): ReplicatorOutput[] {
+    this.at(nowMs);
+    try {
+      this.dispatch(from, type, body);
+    } catch (err) {
+      if (!isSessionMeshError(err, 'ERR_BAD_FRAME')) throw err;
+      this.warn('invalid replication message ignored', { from, type, reason: err.message.slice(0, 200) });
+    }
+    return this.flush();
+  }
+
+  tick(nowMs: number): ReplicatorOutput[] {
+    this.at(nowMs);
+    const c = this.config;
+    if (this.isCoordinator() && nowMs >= this.lastRefreshMs + c.tableRefreshMs) {
+      this.lastRefreshMs = nowMs;
+      this.planDirty = true;
+      this.maybePlan();
+      if (this.table !== null) for (const id of this.alive) if (id !== this.selfId) this.sendTable(id, true);
+    }
+    for (const lo of [...this.localOps.values()]) {
+      if (lo.state === 'local') continue;
+      if (nowMs >= lo.deadlineMs) this.completeLocal(lo, timeout(lo.op));
+      else if (lo.state === 'wait' && nowMs >= lo.retryAtMs) this.route(lo);
+      else if (lo.state === 'remote' && nowMs >= lo.sentAtMs + 2 * c.retryMs) {
+        if (primaryIn(this.table, partitionOfOp(lo.op, c.partitions)) === lo.to && this.alive.has(lo.to)) this.sendOp(lo);
+        else this.route(lo);
+      }
+    }
+    for (const w of [...this.writes.values()]) {
+      if (nowMs >= w.deadlineMs) {
+        this.writes.delete(w.seq);
+        if (!w.finished) this.finish(w.origin, timeout());
+        continue;
+      }
+      if (nowMs >= w.sentAtMs + c.retryMs) {
+        w.sentAtMs = nowMs;
+        for (const m of w.required) if (!w.acked.has(m)) this.send(m, MessageType.ReplDelta, { p: w.p, s: w.seq, recs: w.wire });
+      }
+    }
+    for (const s of this.streams.values()) {
+      for (const [, chunk] of s.inflight) {
+        if (nowMs >= chunk.sentAtMs + c.retryMs) {
+          chunk.sentAtMs = nowMs;
+          this.send(s.to, MessageType.ReplChunk, chunk.body);
+        }
+      }
+      if (s.done && nowMs >= s.reportedAtMs + c.tableRefreshMs) this.reportMigrated(s);
+    }
+    for (const [h, ho] of this.handoffs) if (nowMs >= ho.sentAtMs + c.opTimeoutMs) this.handoffs.delete(h);
+    if (nowMs >= this.nextTouchFlushMs) this.flushTouches();
+    this.expire();
+    if (nowMs >= this.nextAeMs) {
+      this.nextAeMs = nowMs + c.antiEntropyIntervalMs;
+      this.antiEntropy();
+    }
+    return this.flush();
+  }
+
+  /** When tick() must run next (virtual or real ms). */
+  nextDeadlineMs(): number {
+    let t = Math.min(this.nextAeMs, this.expiry.nextDueMs() ?? Infinity);
+    const busy = this.localOps.size > 0 || this.writes.size > 0 || this.streams.size > 0 || this.handoffs.size > 0;
+    if (busy) t = Math.min(t, this.nowMs + this.config.retryMs);
+    if (this.touches.size > 0) t = Math.min(t, this.nextTouchFlushMs);
+    if (this.isCoordinator()) t = Math.min(t, this.lastRefreshMs + this.config.tableRefreshMs);
+    return Math.max(t, this.nowMs);
+  }
+
+  /** The committed table this member routes by (null before the first one). */
+  currentTable(): ReplTable | null {
+    return this.table;
+  }
+
+  // ------------------------------------------------------------------ routing (requester side)
+
+  private route(lo: LocalOp): void {
+    const c = this.config;
+    if (this.nowMs >= lo.deadlineMs) return this.completeLocal(lo, timeout(lo.op));
+    lo.state = 'wait';
+    lo.retryAtMs = this.nowMs + c.retryMs;
+    if (this.table === null) return;
+    if (lo.op.kind === 'create' && lo.op.id === undefined) {
+      const asPlacement: PartitionTable = { epoch: this.table.epoch, partitions: c.partitions, replicas: c.replicas, owners: this.table.owners, coordinatorId: this.table.coordinatorId };
+      lo.op = { ...lo.op, id: drawLocalSessionId(asPlacement, this.selfId, () => newSessionId(this.random), c.maxIdDraws).id };
+    }
+    const primary = primaryIn(this.table, partitionOfOp(lo.op, c.partitions));
+    if (primary === this.selfId) {
+      lo.state = 'local';
+      this.execute(lo.op as RoutedOp, { kind: 'local', opId: lo.opId });
+    } else if (primary !== undefined && this.alive.has(primary)) {
+      lo.state = 'remote';
+      lo.to = primary;
+      this.reqToOp.delete(lo.reqId);
+      lo.reqId = this.nextReq++;
+      this.reqToOp.set(lo.reqId, lo.opId);
+      this.sendOp(lo);
+    }
+    // else: no reachable primary; wait (bounded by the deadline) for the next table.
+  }
+
+  private sendOp(lo: LocalOp): void {
+    lo.sentAtMs = this.nowMs;
+    this.send(lo.to, MessageType.ReplOp, { r: lo.reqId, op: lo.op });
+  }
+
+  private rerouteWaiting(all: boolean): void {
+    for (const lo of [...this.localOps.values()]) {
+      if (lo.state === 'wait') this.route(lo);
+      else if (all && lo.state === 'remote' && lo.to !== primaryIn(this.table, partitionOfOp(lo.op, this.config.partitions))) this.route(lo);
+    }
+  }
+
+  private completeLocal(lo: LocalOp, outcome: OpResult | SessionMeshError): void {
+    this.localOps.delete(lo.opId);
+    this.reqToOp.delete(lo.reqId);
+    if (outcome instanceof SessionMeshError) this.out.push({ type: 'complete', opId: lo.opId, error: outcome });
+    else this.out.push({ type: 'complete', opId: lo.opId, result: outcome });
+  }
+
+  private onOpReply(from: string, body: Record<string, unknown>): void {
+    const r = body.r;
+    if (!Number.isSafeInteger(r)) throw bad('reply id');
+    const opId = this.reqToOp.get(r as number);
+    const lo = opId === undefined ? undefined : this.localOps.get(opId);
+    if (lo === undefined || lo.state !== 'remote' || lo.reqId !== r || lo.to !== from) return;
+    if (body.ok === true) return this.completeLocal(lo, resultFromWire(lo.op.kind, body.res));
+    const code = body.code;
+    if (typeof code !== 'string' || !Object.hasOwn(ErrorCodes, code)) throw bad('error code');
+    if (code === 'ERR_NOT_PRIMARY') {
+      if (body.table !== undefined) this.considerTable(tableFromWire(body.table), from);
+      this.reqToOp.delete(lo.reqId);
+      if (lo.state === 'remote' && lo.reqId === r) {
+        lo.state = 'wait';
+        lo.retryAtMs = this.nowMs + this.config.retryMs;
+      }
+      return;
+    }
+    const msg = typeof body.msg === 'string' ? body.msg.slice(0, 500) : code;
+    this.completeLocal(lo, new SessionMeshError(code as ErrorCode, msg));
+  }
+
+  // ------------------------------------------------------------------ primary: apply and replicate
+
+  private execute(op: RoutedOp, origin: Origin): void {
+    const p = partitionOf(op.id, this.config.partitions);
+    if (primaryIn(this.table, p) !== this.selfId) return this.finish(origin, notPrimary(p));
+    if (isWriteOp(op) && !this.hasQuorum()) return this.finish(origin, new SessionMeshError('ERR_NO_QUORUM', 'this member sees no majority of the cluster; writes are refused'));
+    const nowMs = this.nowMs;
+    try {
+      const rec = this.store.get(op.id);
+      const live = rec !== undefined && !rec.destroyed && !isExpired(rec, nowMs) ? rec : undefined;
+      switch (op.kind) {
+        case 'get': {
+          if (live === undefined) return this.finish(origin, { kind: 'get', session: null });
+          this.touchLocal(p, op.id);
+          return this.finish(origin, { kind: 'get', session: { id: op.id, version: live.version, data: toPlainData(live) } });
+        }
+        case 'touch':
+          if (live !== undefined) this.touchLocal(p, op.id);
+          return this.finish(origin, { kind: 'touch', found: live !== undefined });
+        case 'create': {
+          if (rec !== undefined && (rec.destroyed || live === undefined)) {
+            return this.finish(origin, new SessionMeshError('ERR_INVALID_VALUE', 'session id already used', { id: op.id }));
+          }
+          if (live !== undefined) {
+            // A retried create whose first attempt was applied (e.g. before a failover): same data again.
+            const u = applyUpdate(live, { set: op.data }, { stamp: writeStamp(this.hlc, live), nowMs, limits: this.limits });
+            this.putLocal(u.record);
+            return this.replicate(p, [u.delta], origin, { kind: 'create', id: op.id, version: u.record.version });
+          }
+          const created = createRecord(op.id, op.data, { stamp: this.hlc.now(), nowMs, maxIdleMs: op.maxIdleMs ?? this.config.defaultMaxIdleMs, limits: this.limits });
+          this.putLocal(created);
+          return this.replicate(p, [created], origin, { kind: 'create', id: op.id, version: created.version });
+        }
+        case 'update': {
+          if (live === undefined) return this.finish(origin, new SessionMeshError('ERR_NOT_FOUND', `session ${op.id} does not exist`, { id: op.id }));
+          const opts = op.ifVersion === undefined ? { stamp: writeStamp(this.hlc, live), nowMs, limits: this.limits } : { stamp: writeStamp(this.hlc, live), nowMs, limits: this.limits, ifVersion: op.ifVersion };
+          const u = applyUpdate(live, op.update, opts);
+          this.putLocal(u.record);
+          const result: OpResult = { kind: 'update', version: u.record.version, changed: u.changed };
+          if (!u.changed) {
+            this.touchLocal(p, op.id);
+            return this.finish(origin, result);
+          }
+          return this.replicate(p, [u.delta], origin, result);
+        }
+        case 'destroy': {
+          if (live === undefined) return this.finish(origin, { kind: 'destroy', destroyed: false });
+          const d = destroyRecord(live, { stamp: writeStamp(this.hlc, live), nowMs });
+          this.putLocal(d);
+          return this.replicate(p, [d], origin, { kind: 'destroy', destroyed: true });
+        }
+      }
+    } catch (err) {
+      if (err instanceof SessionMeshError) return this.finish(origin, err);
+      throw err;
+    }
+  }
+
+  /** Sends `records` to every backup and migration target of p; finishes `origin` per the ack policy. */
+  private replicate(p: number, records: SessionRecord[], origin: Origin, result: OpResult | null): void {
+    const required = new Set(this.replicasOf(p));
+    const deadlineMs = origin.kind === 'local' ? (this.localOps.get(origin.opId)?.deadlineMs ?? this.nowMs + this.config.opTimeoutMs) : this.nowMs + this.config.opTimeoutMs;
+    const w: PendingWrite = { seq: this.nextSeq++, p, wire: records.map(recordToWire), required, acked: new Set(), sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false };
+    this.writes.set(w.seq, w);
+    for (const m of required) this.send(m, MessageType.ReplDelta, { p, s: w.seq, recs: w.wire });
+    this.checkWrite(w);
+  }
+
+  private checkWrite(w: PendingWrite): void {
+    let acked = 0;
+    for (const m of w.required) if (w.acked.has(m)) acked++;
+    const all = acked === w.required.size;
+    const ack = this.config.ack;
+    if (!w.finished && (ack === 'none' || all || (ack === 'one' && acked >= 1))) {
+      w.finished = true;
+      this.finish(w.origin, w.result);
+    }
+    if (all) this.writes.delete(w.seq);
+  }
+
+  private finish(origin: Origin, outcome: OpResult | SessionMeshError | null): void {
+    switch (origin.kind) {
+      case 'internal':
+        return;
+      case 'local': {
+        const lo = this.localOps.get(origin.opId);
+        if (lo === undefined) return;
+        if (isSessionMeshError(outcome, 'ERR_NOT_PRIMARY')) {
+          lo.state = 'wait';
+          lo.retryAtMs = this.nowMs + this.config.retryMs;
+          return;
+        }
+        return this.completeLocal(lo, outcome as OpResult | SessionMeshError);
+      }
+      case 'remote': {
+        const key = `${origin.from}\u0000${origin.reqId}`;
+        const body =
+          outcome instanceof SessionMeshError
+            ? { r: origin.reqId, ok: false, code: outcome.code, msg: outcome.message, ...(outcome.code === 'ERR_NOT_PRIMARY' && this.table !== null ? { table: tableToWire(this.table) } : {}) }
+            : { r: origin.reqId, ok: true, res: outcome };
+        if (this.served.has(key)) this.served.set(key, body);
+        return this.send(origin.from, MessageType.ReplOpReply, body);
+      }
+      case 'handoff': {
+        const ok = !(outcome instanceof SessionMeshError);
+        return this.send(origin.from, MessageType.ReplHandoffAck, { h: origin.h, ok, ...(!ok && this.table !== null ? { table: tableToWire(this.table) } : {}) });
+      }
+    }
+  }
+
+  private onOp(from: string, body: Record<string, unknown>): void {
+    const r = body.r;
+    if (!Number.isSafeInteger(r)) throw bad('request id');
+    const op = opFromWire(body.op);
+    const key = `${from}\u0000${String(r)}`;
+    const cached = this.served.get(key);
+    if (cached === 'pending') return;
+    if (cached !== undefined) return this.send(from, MessageType.ReplOpReply, cached);
+    this.served.set(key, 'pending');
+    while (this.served.size > this.config.dedupEntries) this.served.delete(this.served.keys().next().value as string);
+    this.execute(op, { kind: 'remote', from, reqId: r as number });
+  }
+
+  // ------------------------------------------------------------------ backup side
+
+  private onDelta(from: string, body: Record<string, unknown>): void {
+    const p = this.partitionField(body.p);
+    const s = body.s;
+    if (!Number.isSafeInteger(s)) throw bad('seq');
+    if (!this.acceptsFrom(from, p)) return this.send(from, MessageType.ReplDeltaAck, this.nack({ s }));
+    const records = this.recordsField(body.recs, p);
+    if (records === null) return;
+    for (const r of records) this.mergeLocal(r);
+    this.send(from, MessageType.ReplDeltaAck, { s, ok: true });
+  }
+
+  private onDeltaAck(from: string, body: Record<string, unknown>): void {
+    const s = body.s;
+    if (!Number.isSafeInteger(s)) throw bad('seq');
+    if (body.ok !== true) return this.onNack(from, body);
+    const w = this.writes.get(s as number);
+    if (w === undefined || !w.required.has(from)) return;
+    w.acked.add(from);
+    this.checkWrite(w);
+  }
+
+  private onTouches(from: string, body: Record<string, unknown>): void {
+    const p = this.partitionField(body.p);
+    if (!this.acceptsFrom(from, p)) return;
+    const ts = body.ts;
+    if (!Array.isArray(ts) || ts.length > MAX_DIGESTS_PER_MESSAGE) throw bad('touches');
+    for (const t of ts as unknown[]) {
+      if (!Array.isArray(t) || !isValidSessionId(t[0]) || !isTimeMs(t[1])) throw bad('touch');
+      if (partitionOf(t[0], this.config.partitions) === p) this.store.touch(t[0], t[1]);
+    }
+  }
+
+  /** Whether `from` may write partition p here: it is p's primary in this member's table. */
+  private acceptsFrom(from: string, p: number): boolean {
+    return primaryIn(this.table, p) === from;
+  }
+
+  private nack<T extends object>(fields: T): T & { ok: false; table?: unknown } {
+    return this.table === null ? { ...fields, ok: false } : { ...fields, ok: false, table: tableToWire(this.table) };
+  }
+
+  /** A peer refused us with its table: adopt it if newer, else tell it ours. */
+  private onNack(from: string, body: Record<string, unknown>): void {
+    if (body.table === undefined) return this.sendTable(from, false);
+    this.considerTable(tableFromWire(body.table), from);
+  }
+
+  // ------------------------------------------------------------------ tables
+
+  private considerTable(t: ReplTable, from: string): void {
+    if (t.partitions !== this.config.partitions) return this.warn('table with another partition count ignored', { from, partitions: t.partitions });
+    if (isNewerTable(t, this.table)) this.adopt(t, false);
+    else if (this.table !== null && isNewerTable(this.table, t)) this.sendTable(from, false);
+  }
+
+  private sendTable(to: string, force: boolean): void {
+    if (this.table === null) return;
+    const last = this.tableSentTo.get(to) ?? -Infinity;
+    if (!force && this.nowMs < last + this.config.retryMs) return;
+    this.tableSentTo.set(to, this.nowMs);
+    this.send(to, MessageType.ReplTable, tableToWire(this.table));
+  }
+
+  private isCoordinator(): boolean {
+    return this.coordinatorId === this.selfId;
+  }
+
+  private liveMembers(): { id: string; zone: string | null }[] {
+    return this.members.filter(isPlacementMember).map((m) => ({ id: m.id, zone: m.zone }));
+  }
+
+  private maybePlan(): void {
+    if (!this.planDirty || !this.isCoordinator()) return;
+    this.planDirty = false;
+    const plan = planTable(this.table, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas });
+    if (this.table !== null && rowsEqual(plan.owners, this.table.owners) && rowsEqual(plan.target, this.table.target)) return;
+    const next: ReplTable = {
+      epoch: (this.table?.epoch ?? 0) + 1,
+      coordinatorId: this.selfId,
+      coordinatorStartedAtMs: this.startedAtMs,
+      partitions: this.config.partitions,
+      replicas: this.config.replicas,
+      owners: plan.owners,
+      target: plan.target,
+    };
+    this.adopt(next, true);
+    for (const id of this.alive) if (id !== this.selfId) this.sendTable(id, true);
+  }
+
+  private adopt(t: ReplTable, committedByMe: boolean): void {
+    const old = this.table;
+    this.table = t;
+    this.emit({ type: 'table', epoch: t.epoch, coordinatorId: t.coordinatorId, committedByMe });
+    const gained: number[] = [];
+    const lost: number[] = [];
+    for (let p = 0; p < t.partitions; p++) {
+      const was = primaryIn(old, p) === this.selfId;
+      const is = t.owners[p]![0] === this.selfId;
+      if (was && !is) lost.push(p);
+      if (!was && is) gained.push(p);
+      if (was !== is || primaryIn(old, p) !== t.owners[p]![0]) for (const k of [...this.ready]) if (k.startsWith(`${p}:`)) this.ready.delete(k);
+    }
+    for (const p of gained) this.primarySinceMs.set(p, this.nowMs);
+    for (const p of lost) this.primarySinceMs.delete(p);
+    if (gained.length + lost.length > 0) this.emit({ type: 'primaries', gained, lost });
+    const lostSet = new Set(lost);
+    for (const w of [...this.writes.values()]) {
+      if (lostSet.has(w.p)) {
+        // Not primary any more: the new primary's backups would refuse our deltas. The op is
+        // retried at the new primary (the requester does it transparently).
+        this.writes.delete(w.seq);
+        if (!w.finished) this.finish(w.origin, notPrimary(w.p));
+        continue;
+      }
+      // Only shrink: a copy added since is brought up to date by its migration stream.
+      const now = new Set(this.replicasOf(w.p));
+      for (const m of [...w.required]) if (!now.has(m)) w.required.delete(m);
+      this.checkWrite(w);
+    }
+    for (const k of [...this.ready]) {
+      const [ps, id] = splitKey(k);
+      if (t.owners[ps]?.includes(id) || !t.target[ps]?.includes(id)) this.ready.delete(k);
+    }
+    this.syncStreams();
+    this.rerouteWaiting(true);
+    this.nextAeMs = Math.min(this.nextAeMs, this.nowMs + 2 * this.config.retryMs);
+    if (!committedByMe) {
+      this.planDirty = true;
+      this.maybePlan();
+    }
+  }
+
+  /** Backups and migration targets of p (not this member). */
+  private replicasOf(p: number): string[] {
+    const row = this.table?.owners[p] ?? [];
+    const out = row.filter((id) => id !== this.selfId);
+    for (const s of this.streams.values()) if (s.p === p && !out.includes(s.to)) out.push(s.to);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ migrations
+
+  private syncStreams(): void {
+    const t = this.table;
+    for (const [k, s] of this.streams) {
+      const keep = t !== null && t.owners[s.p]![0] === this.selfId && t.target[s.p]!.includes(s.to) && !t.owners[s.p]!.includes(s.to) && this.alive.has(s.to);
+      if (!keep) {
+        this.streams.delete(k);
+        if (t?.owners[s.p]!.includes(s.to)) this.emit({ type: 'migrationFinished', partition: s.p, target: s.to });
+      }
+    }
+    if (t === null) return;
+    for (let p = 0; p < t.partitions; p++) {
+      if (t.owners[p]![0] !== this.selfId) continue;
+      for (const to of t.target[p]!) {
+        if (t.owners[p]!.includes(to) || !this.alive.has(to) || this.streams.has(readyKey(p, to))) continue;
+        const s: Stream = { id: this.nextStreamId++, p, to, afterId: null, exhausted: false, nextChunk: 0, inflight: new Map(), done: false, reportedAtMs: -Infinity };
+        this.streams.set(readyKey(p, to), s);
+        this.emit({ type: 'migrationStarted', partition: p, target: to });
+        this.pump(s);
+      }
+    }
+  }
+
+  private pump(s: Stream): void {
+    while (!s.exhausted && s.inflight.size < this.config.maxChunksInFlight) {
+      const chunk = this.store.chunk(s.p, s.afterId, this.config.migrationChunkBytes);
+      const c = s.nextChunk++;
+      s.exhausted = chunk.nextAfterId === null;
+      s.afterId = chunk.nextAfterId;
+      const body = { p: s.p, m: s.id, c, recs: chunk.records.map(recordToWire), last: s.exhausted };
+      s.inflight.set(c, { body, sentAtMs: this.nowMs });
+      this.send(s.to, MessageType.ReplChunk, body);
+    }
+    if (s.exhausted && s.inflight.size === 0 && !s.done) {
+      s.done = true;
+      this.reportMigrated(s);
+    }
+  }
+
+  private reportMigrated(s: Stream): void {
+    s.reportedAtMs = this.nowMs;
+    if (this.isCoordinator()) this.onMigrated(this.selfId, { p: s.p, t: s.to });
+    else if (this.coordinatorId !== null) this.send(this.coordinatorId, MessageType.ReplMigrated, { p: s.p, t: s.to });
+  }
+
+  private onChunk(from: string, body: Record<string, unknown>): void {
+    const p = this.partitionField(body.p);
+    const { m, c } = body;
+    if (!Number.isSafeInteger(m) || !Number.isSafeInteger(c) || typeof body.last !== 'boolean') throw bad('chunk header');
+    if (!this.acceptsFrom(from, p)) return this.send(from, MessageType.ReplChunkAck, this.nack({ m, c }));
+    const records = this.recordsField(body.recs, p);
+    if (records === null) return;
+    for (const r of records) this.mergeLocal(r);
+    this.send(from, MessageType.ReplChunkAck, { m, c, ok: true });
+  }
+
+  private onChunkAck(from: string, body: Record<string, unknown>): void {
+    const { m, c } = body;
+    if (!Number.isSafeInteger(m) || !Number.isSafeInteger(c)) throw bad('chunk ack');
+    if (body.ok !== true) return this.onNack(from, body);
+    for (const s of this.streams.values()) {
+      if (s.id === m && s.to === from) {
+        s.inflight.delete(c as number);
+        this.pump(s);
+        return;
+      }
+    }
+  }
+
+  private onMigrated(from: string, body: Record<string, unknown>): void {
+    const p = this.partitionField(body.p);
+    const target = body.t;
+    if (!isId(target)) throw bad('migration target');
+    const t = this.table;
+    if (!this.isCoordinator() || t === null) return;
+    // Only the current primary's stream counts: it alone has forwarded every write since it began.
+    if (t.owners[p]![0] !== from || !t.target[p]!.includes(target) || t.owners[p]!.includes(target)) return;
+    this.ready.add(readyKey(p, target));
+    this.planDirty = true;
+    this.maybePlan();
+  }
+
+  // ------------------------------------------------------------------ handoff of data we no longer own
+
+  private handoff(p: number): void {
+    const primary = primaryIn(this.table, p);
+    if (primary === undefined || primary === this.selfId || !this.alive.has(primary)) return;
+    for (const ho of this.handoffs.values()) if (ho.p === p) return;
+    const chunk = this.store.chunk(p, null, this.config.migrationChunkBytes);
+    if (chunk.records.length === 0) return;
+    const h = this.nextHandoff++;
+    this.handoffs.set(h, { p, to: primary, records: chunk.records, sentAtMs: this.nowMs });
+    this.send(primary, MessageType.ReplHandoff, { p, h, recs: chunk.records.map(recordToWire) });
+  }
+
+  private onHandoff(from: string, body: Record<string, unknown>): void {
+    const p = this.partitionField(body.p);
+    const h = body.h;
+    if (!Number.isSafeInteger(h)) throw bad('handoff id');
+    if (primaryIn(this.table, p) !== this.selfId) return this.send(from, MessageType.ReplHandoffAck, this.nack({ h }));
+    const records = this.recordsField(body.recs, p);
+    if (records === null) return;
+    // Merged, then replicated like a write: the sender drops its copy only once our backups have it.
+    const merged = records.map((r) => this.mergeLocal(r));
+    this.replicate(p, merged, { kind: 'handoff', from, h: h as number }, null);
+  }
+
+  private onHandoffAck(from: string, body: Record<string, unknown>): void {
+    const h = body.h;
+    if (!Number.isSafeInteger(h)) throw bad('handoff ack');
+    const ho = this.handoffs.get(h as number);
+    if (ho === undefined || ho.to !== from) return;
+    this.handoffs.delete(h as number);
+    if (body.ok !== true) return this.onNack(from, body);
+    const t = this.table;
+    if (t !== null && (t.owners[ho.p]!.includes(this.selfId) || t.target[ho.p]!.includes(this.selfId))) return; // ours again
+    // Drop only copies unchanged since they were sent; a newer one goes in the next handoff.
+    for (const r of ho.records) {
+      if (this.store.get(r.id) === r) {
+        this.store.delete(r.id);
+        this.expiry.remove(r.id);
+      }
+    }
+    if (this.store.count(ho.p) > 0) this.handoff(ho.p);
+  }
+
+  // ------------------------------------------------------------------ anti-entropy
+
+  private antiEntropy(): void {
+    const t = this.table;
+    if (t === null) return;
+    const perBackup = new Map<string, [number, number][]>();
+    for (let p = 0; p < t.partitions; p++) {
+      const row = t.owners[p]!;
+      if (row[0] !== this.selfId) continue;
+      for (const b of row.slice(1)) {
+        if (!this.alive.has(b)) continue;
+        let list = perBackup.get(b);
+        if (list === undefined) perBackup.set(b, (list = []));
+        list.push([p, this.store.digest(p)]);
+      }
+    }
+    for (const [b, ds] of perBackup) this.send(b, MessageType.ReplDigest, { ds });
+    for (const p of this.store.partitionIds()) {
+      if (!t.owners[p]!.includes(this.selfId) && !t.target[p]!.includes(this.selfId)) this.handoff(p);
+    }
+  }
+
+  /** Backup: compare the primary's partition digests with ours; answer mismatches with per-session digests. */
+  private onDigest(from: string, body: Record<string, unknown>): void {
+    const ds = body.ds;
+    if (!Array.isArray(ds) || ds.length > this.config.partitions) throw bad('digests');
+    let repairs = 0;
+    for (const e of ds as unknown[]) {
+      if (!Array.isArray(e) || !Number.isSafeInteger(e[1])) throw bad('digest entry');
+      const p = this.partitionField(e[0]);
+      if (!this.acceptsFrom(from, p) || this.store.digest(p) === e[1] || repairs >= MAX_REPAIRS_PER_ROUND) continue;
+      repairs++;
+      const list: [string, number][] = [];
+      for (const r of this.store.records(p)) list.push([r.id, sessionDigest(r)]);
+      this.send(from, MessageType.ReplSessionDigests, { p, ds: list.slice(0, MAX_DIGESTS_PER_MESSAGE) });
+    }
+  }
+
+  /** Primary: send what differs, ask for what the backup has that differs. */
+  private onSessionDigests(from: string, body: Record<string, unknown>): void {
+    const p = this.partitionField(body.p);
+    const ds = body.ds;
+    if (!Array.isArray(ds) || ds.length > MAX_DIGESTS_PER_MESSAGE) throw bad('session digests');
+    const t = this.table;
+    if (t === null || t.owners[p]![0] !== this.selfId || !t.owners[p]!.includes(from)) return;
+    const theirs = new Map<string, number>();
+    for (const e of ds as unknown[]) {
+      if (!Array.isArray(e) || !isValidSessionId(e[0]) || !Number.isSafeInteger(e[1])) throw bad('session digest');
+      theirs.set(e[0], e[1] as number);
+    }
+    const send: SessionRecord[] = [];
+    const want: string[] = [];
+    let bytes = 0;
+    for (const r of this.store.records(p)) {
+      const d = theirs.get(r.id);
+      if (d === sessionDigest(r)) continue;
+      if (d !== undefined) want.push(r.id);
+      if (bytes < this.config.migrationChunkBytes) {
+        send.push(r);
+        bytes += r.liveBytes() + 64;
+      }
+    }
+    for (const id of theirs.keys()) if (this.store.get(id) === undefined) want.push(id);
+    this.send(from, MessageType.ReplRepair, { p, recs: send.map(recordToWire), want });
+  }
+
+  private onRepair(from: string, body: Record<string, unknown>): void {
+    const p = this.partitionField(body.p);
+    const want = body.want;
+    if (!Array.isArray(want) || want.length > MAX_DIGESTS_PER_MESSAGE || !want.every(isValidSessionId)) throw bad('repair want');
+    const t = this.table;
+    const fromPrimary = this.acceptsFrom(from, p);
+    const fromBackup = t !== null && t.owners[p]![0] === this.selfId && t.owners[p]!.includes(from);
+    if (!fromPrimary && !fromBackup) return;
+    const records = this.recordsField(body.recs, p);
+    if (records === null) return;
+    for (const r of records) this.mergeLocal(r);
+    if (want.length === 0 || !fromPrimary) return;
+    const back: SessionRecord[] = [];
+    let bytes = 0;
+    for (const id of want as string[]) {
+      const r = this.store.get(id);
+      if (r === undefined || partitionOf(id, this.config.partitions) !== p) continue;
+      back.push(r);
+      bytes += r.liveBytes() + 64;
+      if (bytes >= this.config.migrationChunkBytes) break;
+    }
+    if (back.length > 0) this.send(from, MessageType.ReplRepair, { p, recs: back.map(recordToWire), want: [] });
+  }
+
+  // ------------------------------------------------------------------ touches and expiry
+
+  private touchLocal(p: number, id: string): void {
+    const r = this.store.touch(id, this.nowMs);
+    if (r === undefined) return;
+    let batch = this.touches.get(p);
+    if (batch === undefined) {
+      this.touches.set(p, (batch = new Map()));
+      if (this.touches.size === 1) this.nextTouchFlushMs = this.nowMs + this.config.touchFlushMs;
+    }
+    batch.set(id, r.lastAccessMs);
+  }
+
+  private flushTouches(): void {
+    for (const [p, batch] of this.touches) {
+      const ts = [...batch];
+      for (const m of this.replicasOf(p)) this.send(m, MessageType.ReplTouches, { p, ts });
+    }
+    this.touches.clear();
+    this.nextTouchFlushMs = this.nowMs + this.config.touchFlushMs;
+  }
+
+  /**
+   * The primary expires idle sessions and replicates the destroy. For expiryGraceMs after it
+   * became primary it allows that much extra idle time: touches batched on the old primary may
+   * not have reached it. Backups never expire live sessions themselves; every copy drops a
+   * destroyed marker after its own idle period plus the grace (it absorbs late deltas until then).
+   */
+  private expire(): void {
+    const grace = this.config.expiryGraceMs;
+    for (const id of this.expiry.takeDue(this.nowMs, 1000)) {
+      const rec = this.store.get(id);
+      if (rec === undefined) continue;
+      const p = partitionOf(id, this.config.partitions);
+      if (rec.destroyed) {
+        if (isExpired(rec, this.nowMs, grace)) this.store.delete(id);
+        else this.expiry.schedule(id, expiresAtMs(rec) + grace);
+        continue;
+      }
+      const since = this.primarySinceMs.get(p);
+      if (primaryIn(this.table, p) !== this.selfId || since === undefined) {
+        this.expiry.schedule(id, expiresAtMs(rec) + grace);
+        continue;
+      }
+      const margin = this.nowMs - since < grace ? grace : 0;
+      if (!isExpired(rec, this.nowMs, margin)) {
+        this.expiry.schedule(id, expiresAtMs(rec) + margin);
+        continue;
+      }
+      const d = destroyRecord(rec, { stamp: writeStamp(this.hlc, rec), nowMs: this.nowMs });
+      this.putLocal(d);
+      this.emit({ type: 'sessionExpired', id });
+      this.replicate(p, [d], { kind: 'internal' }, null);
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private hasQuorum(): boolean {
+    if (this.config.quorum === 'none') return true;
+    const known = this.members.filter((m) => m.role === 'member' && m.state !== 'left').length;
+    return this.alive.size * 2 > known;
+  }
+
+  private putLocal(r: SessionRecord): void {
+    this.store.put(r);
+    this.expiry.schedule(r.id, expiresAtMs(r));
+  }
+
+  private mergeLocal(r: SessionRecord): SessionRecord {
+    const merged = this.store.merge(r);
+    this.expiry.schedule(r.id, expiresAtMs(merged));
+    return merged;
+  }
+
+  /** Validated records of partition p, or null (message dropped) if one carries a stamp too far ahead. */
+  private recordsField(x: unknown, p: number): SessionRecord[] | null {
+    if (!Array.isArray(x) || x.length > MAX_RECORDS_PER_MESSAGE) throw bad('records');
+    const out: SessionRecord[] = [];
+    for (const w of x as unknown[]) {
+      const r = recordFromWire(w, this.limits);
+      if (partitionOf(r.id, this.config.partitions) !== p) throw bad('record of another partition');
+      if (this.hlc.receive(r.stamp) === null) {
+        this.warn('records with a stamp beyond the drift bound dropped', { id: r.id });
+        return null;
+      }
+      out.push(r);
+    }
+    return out;
+  }
+
+  private partitionField(x: unknown): number {
+    if (!Number.isInteger(x) || (x as number) < 0 || (x as number) >= this.config.partitions) throw bad('partition');
+    return x as number;
+  }
+
+  private dispatch(from: string, type: number, body: unknown): void {
+    if (!isId(from)) throw bad('sender');
+    if (type === MessageType.ReplTable) return this.considerTable(tableFromWire(body), from);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body');
+    const b = body as Record<string, unknown>;
+    switch (type) {
+      case MessageType.ReplOp:
+        return this.onOp(from, b);
+      case MessageType.ReplOpReply:
+        return this.onOpReply(from, b);
+      case MessageType.ReplDelta:
+        return this.onDelta(from, b);
+      case MessageType.ReplDeltaAck:
+        return this.onDeltaAck(from, b);
+      case MessageType.ReplChunk:
+        return this.onChunk(from, b);
+      case MessageType.ReplChunkAck:
+        return this.onChunkAck(from, b);
+      case MessageType.ReplMigrated:
+        return this.onMigrated(from, b);
+      case MessageType.ReplTouches:
+        return this.onTouches(from, b);
+      case MessageType.ReplDigest:
+        return this.onDigest(from, b);
+      case MessageType.ReplSessionDigests:
+        return this.onSessionDigests(from, b);
+      case MessageType.ReplRepair:
+        return this.onRepair(from, b);
+      case MessageType.ReplHandoff:
+        return this.onHandoff(from, b);
+      case MessageType.ReplHandoffAck:
+        return this.onHandoffAck(from, b);
+      default:
+        throw bad(`unexpected message type ${type}`);
+    }
+  }
+
+  private at(nowMs: number): void {
+    if (!Number.isFinite(nowMs)) throw new Error(`Replicator: bad time ${nowMs}`);
+    this.nowMs = Math.max(this.nowMs, Math.floor(nowMs));
+  }
+
+  private send(to: string, messageType: number, body: unknown): void {
+    if (to === this.selfId) throw new Error('Replicator: send to self');
+    this.out.push({ type: 'send', to, messageType, body });
+  }
+
+  private emit(event: ReplicationEvent): void {
+    this.out.push({ type: 'event', event });
+  }
+
+  private warn(message: string, details?: Record<string, unknown>): void {
+    this.out.push(details === undefined ? { type: 'warn', message } : { type: 'warn', message, details });
+  }
+
+  private flush(): ReplicatorOutput[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+}
+
+function partitionOfOp(op: SessionOp, partitions: number): number {
+  return partitionOf(op.id!, partitions);
+}
+
+function splitKey(k: string): [number, string] {
+  const i = k.indexOf(':');
+  return [Number(k.slice(0, i)), k.slice(i + 1)];
+}
+
+function isTimeMs(x: unknown): x is number {
+  return Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 48;
+}
+
+function bad(reason: string): SessionMeshError {
+  return new SessionMeshError('ERR_BAD_FRAME', `invalid replication message: ${reason}`);
+}
+
+function notPrimary(p: number): SessionMeshError {
+  return new SessionMeshError('ERR_NOT_PRIMARY', `not the primary of partition ${p}`, { partition: p });
+}
+
+function timeout(op?: SessionOp): SessionMeshError {
+  return new SessionMeshError('ERR_TIMEOUT', `session ${op?.kind ?? 'write'} did not complete in time`);
+}
