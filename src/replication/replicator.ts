@@ -472,7 +472,11 @@ export class Replicator {
 
   /** Whether `from` may write partition p here: it is p's primary in this member's table. */
   private acceptsFrom(from: string, p: number): boolean {
-    return primaryIn(this.table, p) === from;
+    // Also: this member must hold p in its own table (owner or migration target). A member with
+    // a stale table that says otherwise would hand the data off and drop it (antiEntropy), so it
+    // refuses, the sender answers with its newer table, and the retry is accepted.
+    const t = this.table;
+    return t !== null && t.owners[p]![0] === from && (t.owners[p]!.includes(this.selfId) || t.target[p]!.includes(this.selfId));
   }
 
   private nack<T extends object>(fields: T): T & { ok: false; table?: unknown } {

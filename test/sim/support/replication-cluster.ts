@@ -66,7 +66,7 @@ export class ReplCluster {
 
   crash(p: ReplProcess): void {
     p.up = false;
-    p.timer?.run && (p.timer.cancelled = true);
+    if (p.timer) p.timer.cancelled = true;
     this.membershipTruthChanged();
   }
 
