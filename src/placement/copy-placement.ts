@@ -121,13 +121,8 @@ class Fill {
    */
   private readonly together: Int32Array;
   private readonly zoneSeen: Uint8Array;
-  /**
-   * rowsToFill[p]: rows p.. that were short when the fill started. Rows are filled in order and
-   * augmenting chains keep every other row's length, so it is also the rows still to fill.
-   */
-  private readonly rowsToFill: Int32Array;
-  private readonly keyA = new Float64Array(7);
-  private readonly keyB = new Float64Array(7);
+  private readonly keyA = new Float64Array(6);
+  private readonly keyB = new Float64Array(6);
 
   constructor(
     private readonly layout: Layout,
@@ -142,10 +137,6 @@ class Fill {
     this.firsts = new Int32Array(n);
     for (const row of layout.rows) if (row.length >= 1) this.firsts[row[0]!]!++;
     this.zoneSeen = new Uint8Array(layout.zoneCount);
-    this.rowsToFill = new Int32Array(layout.partitions + 1);
-    for (let p = layout.partitions - 1; p >= 0; p--) {
-      this.rowsToFill[p] = this.rowsToFill[p + 1]! + (layout.rows[p]!.length < layout.copies ? 1 : 0);
-    }
     this.together = new Int32Array(n * n);
     for (const row of layout.rows) for (const a of row) for (const b of row) if (a !== b) this.together[a * n + b]!++;
   }
@@ -189,7 +180,6 @@ class Fill {
     const n = layout.memberCount;
     const row = layout.rows[p]!;
     const zoneSeen = this.zoneSeen.fill(0);
-    const rowsLeft = this.rowsToFill[p]!;
     for (const h of row) zoneSeen[layout.zoneOf[h]!] = 1;
     // Two preallocated key buffers, swapped: this runs for every copy placed.
     let key = this.keyA;
@@ -202,17 +192,13 @@ class Fill {
       let shared = 0;
       for (const h of row) shared += this.together[h * n + m]!;
       key[0] = zoneSeen[z]!;
-      // A zone (or member) that still needs a copy in about every remaining row must get this
-      // one, or the end of the fill runs out of rows for it: largest-remaining-first, but only
-      // when it is urgent, so that the spreading below decides otherwise.
-      key[1] = this.zoneDeficit[z]! >= rowsLeft - 1 || deficit >= rowsLeft - 1 ? 0 : 1;
       // An empty row's first holder will likely be its primary: spread those like primaries.
       // Its second will likely be the first backup: spread each primary's first backups.
-      key[2] = row.length === 0 ? this.firsts[m]! : row.length === 1 ? this.pairs[row[0]! * n + m]! : 0;
-      key[3] = shared;
-      key[4] = -this.zoneDeficit[z]!;
-      key[5] = -deficit;
-      key[6] = tiebreak(layout, p, m);
+      key[1] = row.length === 0 ? this.firsts[m]! : row.length === 1 ? this.pairs[row[0]! * n + m]! : 0;
+      key[2] = shared;
+      key[3] = -this.zoneDeficit[z]!;
+      key[4] = -deficit;
+      key[5] = tiebreak(layout, p, m);
       if (best < 0 || compareKeys(key, bestKey) < 0) {
         best = m;
         [key, bestKey] = [bestKey, key];

@@ -359,10 +359,13 @@ export class Replicator {
           return this.replicate(p, [u.delta], origin, result);
         }
         case 'destroy': {
-          if (live === undefined) return this.finish(origin, { kind: 'destroy', destroyed: false });
-          const d = destroyRecord(live, { stamp: writeStamp(this.hlc, live), nowMs });
+          if (rec?.destroyed === true) return this.finish(origin, { kind: 'destroy', destroyed: false });
+          // Unknown here (e.g. a split: the other side holds it) still leaves a destroyed marker,
+          // so the session cannot come back when the copies merge.
+          const base = rec ?? createRecord(op.id, {}, { stamp: this.hlc.now(), nowMs, maxIdleMs: this.config.defaultMaxIdleMs, limits: this.limits });
+          const d = destroyRecord(base, { stamp: writeStamp(this.hlc, base), nowMs });
           this.putLocal(d);
-          return this.replicate(p, [d], origin, { kind: 'destroy', destroyed: true });
+          return this.replicate(p, [d], origin, { kind: 'destroy', destroyed: live !== undefined });
         }
       }
     } catch (err) {

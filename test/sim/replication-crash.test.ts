@@ -14,7 +14,8 @@ import { simSeeds, withSeed } from './support/seeds.js';
 import { lan } from './support/network.js';
 
 const config = { partitions: 32, replicas: 3, antiEntropyIntervalMs: 2_000, defaultMaxIdleMs: 600_000 };
-const lossy = { baseDelayMs: 0.5, jitterMs: 4, dropRate: 0.02, duplicateRate: 0.02 };
+// Harsh enough that ack 'none' and 'one' fail these seeds (checked by hand): ack 'all' must not.
+const lossy = { baseDelayMs: 1, jitterMs: 10, dropRate: 0.05, duplicateRate: 0.03 };
 
 test('crashes and restarts under load: no acknowledged write lost, replicas converge', () => {
   for (const seed of simSeeds([101, 102, 103, 104])) {

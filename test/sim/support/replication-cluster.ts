@@ -12,7 +12,7 @@ import type { OpResult, SessionOp } from '../../../src/replication/ops.js';
 import type { ReplicatorOutput } from '../../../src/replication/outputs.js';
 import { Replicator } from '../../../src/replication/replicator.js';
 import type { ReplTable } from '../../../src/replication/table.js';
-import type { SessionMeshError } from '../../../src/errors.js';
+import { SessionMeshError } from '../../../src/errors.js';
 import { EventQueue, type ScheduledEvent } from './event-queue.js';
 import { type NetworkConditions, NetworkModel, lan } from './network.js';
 
@@ -32,7 +32,7 @@ export class ReplCluster {
   readonly net: NetworkModel;
   readonly procs: ReplProcess[] = [];
   readonly warnings: string[] = [];
-  private readonly pending = new Map<number, (o: OpOutcome) => void>();
+  private readonly pending = new Map<number, { via: ReplProcess; done: (o: OpOutcome) => void }>();
   private nextOpId = 1;
   private nextMember = 1;
   /** Every table adopted anywhere, by (epoch, coordinator): they must all be identical. */
@@ -67,6 +67,12 @@ export class ReplCluster {
   crash(p: ReplProcess): void {
     p.up = false;
     if (p.timer) p.timer.cancelled = true;
+    // The client died with its member: its ops end without an answer (they may have been applied).
+    for (const [opId, op] of [...this.pending]) {
+      if (op.via !== p) continue;
+      this.pending.delete(opId);
+      op.done({ ok: false, error: new SessionMeshError('ERR_CLOSED', 'member crashed') });
+    }
     this.membershipTruthChanged();
   }
 
@@ -82,7 +88,7 @@ export class ReplCluster {
 
   submit(via: ReplProcess, op: SessionOp, done: (o: OpOutcome) => void): void {
     const opId = this.nextOpId++;
-    this.pending.set(opId, done);
+    this.pending.set(opId, { via, done });
     this.handle(via, via.rep.submit(this.nowMs, opId, op));
   }
 
@@ -147,7 +153,7 @@ export class ReplCluster {
           break;
         }
         case 'complete': {
-          const done = this.pending.get(o.opId);
+          const done = this.pending.get(o.opId)?.done;
           this.pending.delete(o.opId);
           if ('error' in o) done?.({ ok: false, error: o.error });
           else done?.({ ok: true, result: o.result });

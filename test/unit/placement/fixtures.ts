@@ -105,10 +105,11 @@ export function zoneCollisions(owners: readonly (readonly string[])[], members: 
 }
 
 /**
- * Whether balanced copies (floor or ceil of the mean per member) can all sit in distinct zones:
- * at least `copies` zones, and each zone's members can be given targets whose sum is at most one
- * copy per partition. Then a zone-distinct balanced table exists (lay each zone's copies out
- * round-robin over the partitions).
+ * Whether zones leave room for balanced copies in distinct zones, with no luck needed: at least
+ * `copies` zones, and every zone fits one copy per partition even if all its members get the
+ * ceiling share, ceil(partitions × copies / n). (Then a zone-distinct balanced table exists: lay
+ * each zone's copies out round-robin over the partitions.) Configurations with exactly zero room
+ * to spare also have solutions, but the single-swap zone repair does not always find them.
  */
 export function zonesLeaveRoom(members: readonly PlacementMember[], partitions: number, replicas: ReplicaCount): boolean {
   const n = members.length;
@@ -118,15 +119,8 @@ export function zonesLeaveRoom(members: readonly PlacementMember[], partitions: 
     const z = m.zone ?? `own:${m.id}`;
     sizes.set(z, (sizes.get(z) ?? 0) + 1);
   }
-  if (sizes.size < c) return false;
-  const base = Math.floor((partitions * c) / n);
-  const extra = (partitions * c) % n;
-  let room = 0;
-  for (const s of sizes.values()) {
-    if (s * base > partitions) return false;
-    room += Math.min(s, partitions - s * base);
-  }
-  return room >= extra;
+  const ceilShare = Math.ceil((partitions * c) / n);
+  return sizes.size >= c && [...sizes.values()].every((s) => s * ceilShare <= partitions);
 }
 
 /** Copies in `after` that `before` did not have at that partition (data that must be streamed). */
