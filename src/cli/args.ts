@@ -27,6 +27,12 @@ Starts a cluster member and keeps it running until SIGINT/SIGTERM (then leaves g
   --insecure               run without a secret (development only)
   --role member|client     member holds sessions, client only joins membership (default: member)
   --zone ZONE              zone/rack label for placement
+  --replicas N|all         copies of each session, primary included, 1..7 or all (default: 2)
+  --ack all|one|none       when a write is acknowledged (default: all backups)
+  --quorum none|majority   majority: the minority side of a split refuses writes (default: none)
+  --partitions N           partitions in the cluster, same on every member (default: 271)
+  --op-timeout-ms MS       bound for one session operation (default: 5000)
+  --api-token TOKEN        enable the HTTP session API /v1/sessions (or env SESSIONMESH_API_TOKEN)
   --log-level LEVEL        trace|debug|info|warn|error (default: info)
 `;
 
@@ -97,6 +103,12 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     role: { type: 'string' },
     zone: { type: 'string' },
     'log-level': { type: 'string' },
+    replicas: { type: 'string' },
+    ack: { type: 'string' },
+    quorum: { type: 'string' },
+    partitions: { type: 'string' },
+    'op-timeout-ms': { type: 'string' },
+    'api-token': { type: 'string' },
   });
   const v = values as Record<string, string | boolean | undefined>;
   if (v.help) return { help: true, options: {} };
@@ -111,6 +123,18 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
   if (port !== undefined && port > 65535) throw new UsageError(`--port must be 0..65535, got ${port}`);
   if (httpPort !== undefined && httpPort > 65535) throw new UsageError(`--http-port must be 0..65535, got ${httpPort}`);
   const secret = str('secret') ?? env.SESSIONMESH_SECRET;
+  const apiToken = str('api-token') ?? env.SESSIONMESH_API_TOKEN;
+  const replicasText = str('replicas');
+  let replicas: number | 'all' | undefined;
+  if (replicasText !== undefined) {
+    if (replicasText === 'all') replicas = 'all';
+    else if (/^[1-7]$/.test(replicasText)) replicas = Number(replicasText);
+    else throw new UsageError(`--replicas must be 1..7 or "all", got "${replicasText}"`);
+  }
+  const ack = str('ack');
+  if (ack !== undefined && !['all', 'one', 'none'].includes(ack)) throw new UsageError(`--ack must be all, one or none, got "${ack}"`);
+  const quorum = str('quorum');
+  if (quorum !== undefined && !['none', 'majority'].includes(quorum)) throw new UsageError(`--quorum must be none or majority, got "${quorum}"`);
   const options: NodeOptions = {
     name: str('name'),
     cluster: str('cluster'),
@@ -129,6 +153,12 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     role: role as NodeOptions['role'],
     zone: str('zone'),
     logLevel,
+    replicas,
+    ack: ack as NodeOptions['ack'],
+    quorum: quorum as NodeOptions['quorum'],
+    partitions: intFlag('partitions', str('partitions')),
+    opTimeoutMs: intFlag('op-timeout-ms', str('op-timeout-ms')),
+    apiToken: apiToken === '' ? undefined : apiToken,
   };
   for (const k of Object.keys(options) as Array<keyof NodeOptions>) if (options[k] === undefined) delete options[k];
   return { help: false, options };

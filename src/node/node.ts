@@ -19,6 +19,16 @@ import { resolveOptions, type NodeOptions, type ResolvedOptions } from './option
 import type { MemberStatus, NodeStatus } from './status.js';
 import { MulticastDiscovery } from './discovery/multicast.js';
 import { DnsDiscovery } from './discovery/dns.js';
+import { SessionService } from './session-service.js';
+import { DEFAULT_SESSION_LIMITS } from '../session/limits.js';
+import type { SessionsApi } from './sessions-api.js';
+import { installSessionRoutes } from '../http/session-routes.js';
+import type { ReplicationEvent } from '../replication/index.js';
+
+/** Replication message ids live in 30..79 (src/wire/message-types.ts). */
+function isReplicationMessageType(type: number): boolean {
+  return type >= 30 && type < 80;
+}
 
 export interface MemberChangeEvent {
   member: MemberStatus;
@@ -31,6 +41,8 @@ export interface SessionMeshNodeEvents {
   member: [MemberChangeEvent];
   /** This member joined the cluster. */
   joined: [];
+  /** Replication: a partition table was adopted, primaries moved, a migration started/finished, a session expired. */
+  replication: [ReplicationEvent];
 }
 
 function toStatus(m: MemberRecord): MemberStatus {
@@ -58,6 +70,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   private multicast: MulticastDiscovery | null = null;
   private dnsDiscovery: DnsDiscovery | null = null;
   private joinedWaiters: Array<() => void> = [];
+  private service!: SessionService;
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -119,10 +132,26 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       httpAddress,
       role: o.role,
       zone: o.zone,
-      startedAtMs: this.startedAtMs,
+      // Wall-clock start time: the coordinator is the oldest member, compared across processes.
+      startedAtMs: Date.now(),
     };
     const now = this.clock.nowMs();
     this.membership = new Membership({ self, config: o.membership, random: this.random, nowMs: now });
+    this.service = new SessionService({
+      selfId: this.id,
+      startedAtMs: self.startedAtMs,
+      config: o.replication,
+      limits: { ...DEFAULT_SESSION_LIMITS, maxSessionBytes: o.maxSessionBytes },
+      clock: this.clock,
+      random: this.random,
+      transport: this.transport,
+      addressOf: (id) => this.membership.member(id),
+      logger: this.logger.child({ component: 'replication' }),
+      onEvent: (e) => this.onReplicationEvent(e),
+    });
+    if (this.http && o.apiToken !== null) {
+      installSessionRoutes(this.http, this.service, { token: o.apiToken, maxBodyBytes: o.maxSessionBytes + 64 * 1024, logger: this.logger.child({ component: 'api' }) });
+    }
     this.transport.onMessage((msg) => this.onMessage(msg));
     this.transport.onPeerEvent((e) => this.onPeerEvent(e));
 
@@ -191,8 +220,37 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   private drive(step: (nowMs: number) => MembershipOutput[]): void {
     if (this.closed && this.closing === null) return;
     const outputs = step(this.clock.nowMs());
-    for (const out of outputs) this.apply(out);
+    let changed = false;
+    for (const out of outputs) {
+      this.apply(out);
+      if (out.kind === 'change') changed = true;
+    }
     this.schedule();
+    // Placement follows membership: every change (join, death, leave) may move partitions.
+    if (changed && !this.closed) this.service.membershipChanged(this.membership.members());
+  }
+
+  private onReplicationEvent(e: ReplicationEvent): void {
+    switch (e.type) {
+      case 'table':
+        this.logger.debug({ epoch: e.epoch, coordinator: this.membership.member(e.coordinatorId)?.name ?? e.coordinatorId, committedByMe: e.committedByMe }, `partition table epoch ${e.epoch} ${e.committedByMe ? 'committed' : 'adopted'}`);
+        break;
+      case 'primaries':
+        if (e.gained.length > 0 || e.lost.length > 0) this.logger.info({ gained: e.gained.length, lost: e.lost.length }, 'primary partitions changed');
+        break;
+      case 'migrationStarted':
+      case 'migrationFinished':
+        this.logger.debug({ partition: e.partition, target: this.membership.member(e.target)?.name ?? e.target }, e.type);
+        break;
+      case 'sessionExpired':
+        break;
+    }
+    this.emit('replication', e);
+  }
+
+  /** Session operations (create/get/update/touch/destroy), routed to each session's primary. */
+  get sessions(): SessionsApi {
+    return this.service;
   }
 
   private apply(out: MembershipOutput): void {
@@ -237,6 +295,8 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   private onMessage(msg: InboundMessage): void {
     if (isMembershipMessageType(msg.type)) {
       this.drive((now) => this.membership.receive(now, { id: msg.from.id, address: msg.from.address }, msg.type, msg.body));
+    } else if (isReplicationMessageType(msg.type)) {
+      this.service.receive(msg.from.id, msg.type, msg.body);
     } else {
       this.logger.debug({ from: msg.from.name, type: msg.type }, 'message of a type this member does not handle');
       msg.replyError?.('ERR_BAD_FRAME', `unhandled message type ${msg.type}`);
@@ -282,6 +342,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       members,
       health: { localHealth: this.membership.localHealth(), connectedPeers: this.transport.connectedPeers().length },
       uptimeMs: this.clock.nowMs() - this.startedAtMs,
+      ...this.service.status(),
     };
   }
 
@@ -298,6 +359,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       this.timer = null;
       this.dnsDiscovery?.stop();
       await this.multicast?.stop();
+      this.service?.close();
       if (announce && this.membership) {
         for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
         this.logger.info({}, 'left the cluster');

@@ -7,6 +7,7 @@ import { SessionMeshError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseAddress, type PeerAddress } from '../transport/address.js';
 import type { MemberRole } from '../membership/member.js';
+import { resolveReplicationConfig, type ReplicationConfig } from '../replication/index.js';
 import { resolveMembershipConfig, type MembershipConfig } from '../membership/config.js';
 import { DEFAULT_MULTICAST_GROUP, DEFAULT_MULTICAST_PORT } from './discovery/multicast.js';
 
@@ -51,6 +52,22 @@ export interface NodeOptions {
   maxFrameBytes?: number;
   /** How long a joining member waits for a first seed answer before createNode rejects with ERR_JOIN. Default 0: don't wait (keep retrying in the background). */
   joinTimeoutMs?: number;
+  /** Copies of each session: primary + backups, 1..7 or 'all'. Default 2. */
+  replicas?: number | 'all';
+  /** When a write is acknowledged: after every backup (`all`, default), one backup, or none. */
+  ack?: 'all' | 'one' | 'none';
+  /** `majority`: the minority side of a network split refuses writes (ERR_NO_QUORUM). Default `none`. */
+  quorum?: 'none' | 'majority';
+  /** Partitions in the cluster; must be the same on every member. Default 271. */
+  partitions?: number;
+  /** Upper bound for one session operation, including waiting for a new partition table. Default 5000. */
+  opTimeoutMs?: number;
+  /** Enables the HTTP session API (/v1/sessions); callers send `Authorization: Bearer <token>`. */
+  apiToken?: string;
+  /** Largest session (encoded). Default 1 MiB. */
+  maxSessionBytes?: number;
+  /** Replication fine-tuning (see docs/configuration.md). */
+  replication?: Partial<ReplicationConfig>;
   /** A pino-compatible logger. Default: pino at `logLevel` to stdout. */
   logger?: Logger;
   /** Log level for the default logger. Default `info`. */
@@ -77,6 +94,9 @@ export interface ResolvedOptions {
   maxFrameBytes: number;
   joinTimeoutMs: number;
   logLevel: string;
+  replication: Partial<ReplicationConfig>;
+  apiToken: string | null;
+  maxSessionBytes: number;
 }
 
 function fail(message: string): never {
@@ -123,7 +143,21 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
   if (role !== 'member' && role !== 'client') fail(`role must be "member" or "client", got ${JSON.stringify(role)}`);
   const membership = { ...(o.membership ?? {}) };
   resolveMembershipConfig(membership); // throws ERR_CONFIG naming the bad or unknown setting
+  const replication: Partial<ReplicationConfig> = {
+    ...(o.replication ?? {}),
+    ...(o.replicas === undefined ? {} : { replicas: o.replicas as ReplicationConfig['replicas'] }),
+    ...(o.ack === undefined ? {} : { ack: o.ack }),
+    ...(o.quorum === undefined ? {} : { quorum: o.quorum }),
+    ...(o.partitions === undefined ? {} : { partitions: o.partitions }),
+    ...(o.opTimeoutMs === undefined ? {} : { opTimeoutMs: o.opTimeoutMs }),
+  };
+  resolveReplicationConfig(replication); // throws ERR_CONFIG naming the bad value
+  const apiToken = o.apiToken === undefined || o.apiToken === '' ? null : text('apiToken', o.apiToken, 4096);
+  if (apiToken !== null && apiToken.length < 8) fail('apiToken must be at least 8 characters');
   return {
+    replication,
+    apiToken,
+    maxSessionBytes: o.maxSessionBytes === undefined ? 1024 * 1024 : positiveInt('maxSessionBytes', o.maxSessionBytes),
     name: o.name === undefined ? `${hostname()}-${process.pid}` : text('name', o.name, 64),
     cluster: o.cluster === undefined ? DEFAULT_CLUSTER : text('cluster', o.cluster),
     host,

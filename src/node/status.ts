@@ -29,4 +29,8 @@ export interface NodeStatus {
     connectedPeers: number;
   };
   uptimeMs: number;
+  /** The committed partition table this member routes by (null before the first one). */
+  partitions: { count: number; epoch: number; owners: string[][] } | null;
+  /** Session copies this member holds, as primary and as backup. */
+  sessions: { primary: number; backup: number };
 }

@@ -3,23 +3,33 @@
  * deterministic: the same previous owners, member set and options give the same owners, whatever
  * order the members are listed in.
  *
- * Guarantees (each one checked by the property tests in test/unit/placement):
- *  - no member holds two copies of a partition; every partition has min(replicas, n) copies;
- *  - copies per member within floor..ceil of partitions × copies / n (±1 of the mean), always;
- *  - primaries per member within floor..ceil of partitions / n, always;
- *  - when a primary is gone its first surviving backup becomes primary (no data moves);
- *  - a member that goes away keeps nobody else's copies from moving: only its copies are
- *    re-placed; a member that joins receives about its share, nothing else moves;
- *  - copies of one partition go to distinct zones whenever balance leaves room for it.
- * Balance wins over zones: with uneven zones (one zone holding more than 1/copies of the members)
- * some partitions get two copies in one zone rather than overloading the smaller zones' members.
+ * Always (property-tested): no member holds two copies of a partition; every partition has
+ * min(replicas, n) copies; primaries per member are floor or ceil of partitions/n, and copies per
+ * member floor or ceil of partitions×copies/n.
+ *
+ * Movement (property-tested; n members, P partitions):
+ *  - a member goes away: each partition it was primary of is taken over by its first surviving
+ *    backup (no data moves). Without zones only its lost copies are re-placed (exactly, if
+ *    P >= 2n; at most one more copy moves in tinier tables). Other primaries stay but for a few
+ *    role swaps to existing copies that restore balance (at P = 271: at most 2 per lost primary);
+ *  - a member joins: without zones copies move only to it (its fair share), and every other
+ *    primary change is a role swap to an existing copy (if P >= 4n, at most as many as the
+ *    newcomer's own primaries);
+ *  - nothing changes: without zones, the same table comes back.
+ *
+ * Zones: copies of one partition go to distinct zones when zones leave room for it, i.e. every
+ * zone fits its members' balanced share within one copy per partition. Balance wins otherwise:
+ * with a zone holding more than 1/copies of the members some partitions get two copies in one
+ * zone, rather than overloading the smaller zones. Zone repairs may stream extra copies.
  */
 import { SessionMeshError } from '../errors.js';
-import { chooseCopyTargets, fillRows, shedExcess } from './copy-placement.js';
+import { chooseCopyTargets } from './copy-targets.js';
+import { fillRows } from './fill.js';
 import { type Layout, tiebreak } from './layout.js';
 import { murmur3String } from './murmur3.js';
 import { checkPartitions } from './partition.js';
 import { choosePrimaries } from './primary-balance.js';
+import { shedExcess } from './shed.js';
 import { repairZones } from './zone-repair.js';
 import { type PartitionTable, type ReplicaCount, isValidMemberId, isValidReplicaCount } from './table.js';
 

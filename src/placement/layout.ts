@@ -57,3 +57,10 @@ export function compareKeys(a: ArrayLike<number>, b: ArrayLike<number>): number 
   }
   return 0;
 }
+
+/** Zones of partition p's holders, leaving out `except` (-1 for none). */
+export function zonesOfRow(layout: Layout, p: number, except: number): Set<number> {
+  const zones = new Set<number>();
+  for (const h of layout.rows[p]!) if (h !== except) zones.add(layout.zoneOf[h]!);
+  return zones;
+}

@@ -5,9 +5,9 @@
  *   1. a dead primary's first surviving backup takes over (failover, DESIGN.md §7), locked;
  *   2. a surviving primary keeps its partitions;
  *   3. then every member is brought within floor..ceil of partitions/members by moving roles
- *      along cheapest paths: taking the role from a primary kept under 2. is expensive, from one
- *      that changes anyway (a new row) free, and handing it to a holder without data yet costs
- *      a little (see cost()).
+ *      along cheapest paths (see cost()): taking the role from a primary kept under 2. is
+ *      expensive, from one that changes anyway (a new row) free, and handing it to a holder
+ *      that has no data yet costs more than a role swap between existing copies.
  * Locked promotions are only broken if balance is impossible otherwise (several members lost at
  * once, all backed up by the same survivor).
  */
@@ -58,8 +58,9 @@ class PrimaryBalancer {
 
   /**
    * Cost of handing the primary role of p to `receiver`: 2 if it takes the role from a primary
-   * that was kept (a handoff on a partition that was serving fine), plus 1 if the receiver has
-   * no data yet (it only gets the copy in this table, so the switch must wait for a stream).
+   * that was kept (a handoff on a partition that was serving fine), plus 3 if the receiver has
+   * no data yet (it only gets its copy in this table, so the switch must wait for a stream):
+   * one such move costs more than one role swap, so swaps between existing copies win.
    */
   private cost(p: number, receiver: number): number {
     const m = this.primary[p]!;

@@ -1,0 +1,178 @@
+/**
+ * Drives the pure Replicator with real time, a timer and the transport, and offers its ops as
+ * the promise-based SessionsApi. Every promise settles: the Replicator completes every op within
+ * opTimeoutMs (with ERR_TIMEOUT at worst), and close() rejects what is still pending.
+ */
+import { SessionMeshError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Clock, Random } from '../clock/clock.js';
+import type { Transport } from '../transport/transport.js';
+import type { MemberRecord } from '../membership/member.js';
+import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent } from '../replication/index.js';
+import type { SessionLimits } from '../session/limits.js';
+import type { SessionChange, SessionsApi, SessionView } from './sessions-api.js';
+
+interface Pending {
+  resolve: (r: OpResult) => void;
+  reject: (e: SessionMeshError) => void;
+}
+
+export interface SessionServiceOptions {
+  selfId: string;
+  startedAtMs: number;
+  config: Partial<ReplicationConfig>;
+  limits?: SessionLimits;
+  clock: Clock;
+  random: Random;
+  transport: Transport;
+  /** Where to dial a member id (from the membership view). */
+  addressOf: (id: string) => MemberRecord | undefined;
+  logger: Logger;
+  onEvent: (e: ReplicationEvent) => void;
+}
+
+export class SessionService implements SessionsApi {
+  readonly replicator: Replicator;
+  private readonly pending = new Map<number, Pending>();
+  private nextOpId = 1;
+  private timer: NodeJS.Timeout | null = null;
+  private timerDueMs = Infinity;
+  private closed = false;
+
+  constructor(private readonly o: SessionServiceOptions) {
+    this.replicator = new Replicator({ selfId: o.selfId, startedAtMs: o.startedAtMs, random: o.random, config: o.config, ...(o.limits ? { limits: o.limits } : {}) });
+  }
+
+  // ---- driving
+
+  membershipChanged(members: MemberRecord[]): void {
+    this.drive((now) => this.replicator.membershipChanged(now, members));
+  }
+
+  receive(fromId: string, type: number, body: unknown): void {
+    this.drive((now) => this.replicator.receive(now, fromId, type, body));
+  }
+
+  private drive(step: (nowMs: number) => ReplicatorOutput[]): void {
+    if (this.closed) return;
+    for (const out of step(this.o.clock.nowMs())) this.apply(out);
+    this.schedule();
+  }
+
+  private apply(out: ReplicatorOutput): void {
+    switch (out.type) {
+      case 'send': {
+        const m = this.o.addressOf(out.to);
+        if (!m) {
+          this.o.logger.debug({ to: out.to, type: out.messageType }, 'replication message to an unknown member dropped');
+          return;
+        }
+        this.o.transport.send({ id: m.id, address: m.address }, out.messageType, out.body);
+        return;
+      }
+      case 'complete': {
+        const p = this.pending.get(out.opId);
+        if (!p) return;
+        this.pending.delete(out.opId);
+        if ('error' in out) p.reject(out.error);
+        else p.resolve(out.result);
+        return;
+      }
+      case 'event':
+        this.o.onEvent(out.event);
+        return;
+      case 'warn':
+        this.o.logger.warn({ ...out.details }, out.message);
+        return;
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const due = this.replicator.nextDeadlineMs();
+    if (due === this.timerDueMs && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDueMs = due;
+    this.timer = null;
+    if (!Number.isFinite(due)) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerDueMs = Infinity;
+      this.drive((now) => this.replicator.tick(now));
+    }, Math.max(0, due - this.o.clock.nowMs()));
+  }
+
+  private submit(op: SessionOp): Promise<OpResult> {
+    if (this.closed) return Promise.reject(new SessionMeshError('ERR_CLOSED', 'the node is closed'));
+    const opId = this.nextOpId++;
+    return new Promise<OpResult>((resolve, reject) => {
+      this.pending.set(opId, { resolve, reject });
+      this.drive((now) => this.replicator.submit(now, opId, op));
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const p of this.pending.values()) p.reject(new SessionMeshError('ERR_CLOSED', 'the node closed before the operation completed'));
+    this.pending.clear();
+  }
+
+  // ---- SessionsApi
+
+  async create(input: { data?: Record<string, unknown>; maxIdleMs?: number }): Promise<{ id: string; version: number }> {
+    const r = await this.submit({ kind: 'create', data: input.data ?? {}, ...(input.maxIdleMs === undefined ? {} : { maxIdleMs: input.maxIdleMs }) });
+    if (r.kind !== 'create') throw unexpected(r);
+    return { id: r.id, version: r.version };
+  }
+
+  async get(id: string): Promise<SessionView | null> {
+    const r = await this.submit({ kind: 'get', id });
+    if (r.kind !== 'get') throw unexpected(r);
+    return r.session && { id: r.session.id, data: r.session.data, version: r.session.version };
+  }
+
+  async update(id: string, change: SessionChange, options: { ifVersion?: number } = {}): Promise<{ version: number }> {
+    const update = { ...(change.set ? { set: change.set } : {}), ...(change.delete ? { delete: change.delete } : {}) };
+    const r = await this.submit({ kind: 'update', id, update, ...(options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion }) });
+    if (r.kind !== 'update') throw unexpected(r);
+    return { version: r.version };
+  }
+
+  async touch(id: string): Promise<boolean> {
+    const r = await this.submit({ kind: 'touch', id });
+    if (r.kind !== 'touch') throw unexpected(r);
+    return r.found;
+  }
+
+  async destroy(id: string): Promise<void> {
+    const r = await this.submit({ kind: 'destroy', id });
+    if (r.kind !== 'destroy') throw unexpected(r);
+  }
+
+  // ---- status
+
+  /** Partition table and this member's session counts, for /status. */
+  status(): { partitions: { count: number; epoch: number; owners: string[][] } | null; sessions: { primary: number; backup: number } } {
+    const t = this.replicator.currentTable();
+    let primary = 0;
+    let backup = 0;
+    if (t) {
+      for (let p = 0; p < t.partitions; p++) {
+        const owners = t.owners[p] ?? [];
+        const i = owners.indexOf(this.o.selfId);
+        if (i === 0) primary += this.replicator.store.count(p);
+        else if (i > 0) backup += this.replicator.store.count(p);
+      }
+    }
+    return {
+      partitions: t ? { count: t.partitions, epoch: t.epoch, owners: t.owners.map((row) => [...row]) } : null,
+      sessions: { primary, backup },
+    };
+  }
+}
+
+function unexpected(r: OpResult): SessionMeshError {
+  return new SessionMeshError('ERR_CLOSED', `internal: unexpected result kind ${r.kind}`);
+}
