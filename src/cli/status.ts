@@ -25,6 +25,26 @@ export function renderStatus(s: NodeStatus): string {
   for (const m of s.members) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
   const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
   const head = `cluster ${s.cluster}, seen from ${s.self.name} (${s.self.id})${s.joined ? '' : ' [not joined yet]'}: ${summary}`;
-  const rows = s.members.map((m) => [m.id === s.self.id ? `${m.name} *` : m.name, m.id, m.address, m.httpAddress ?? '-', m.state, String(m.incarnation), m.role, m.zone ?? '-']);
-  return `${head}\n${formatTable(['NAME', 'ID', 'PEER', 'HTTP', 'STATE', 'INC', 'ROLE', 'ZONE'], rows)}`;
+  const primaries = new Map<string, number>();
+  const copies = new Map<string, number>();
+  for (const row of s.partitions?.owners ?? []) {
+    if (row[0] !== undefined) primaries.set(row[0], (primaries.get(row[0]) ?? 0) + 1);
+    for (const id of row) copies.set(id, (copies.get(id) ?? 0) + 1);
+  }
+  const rows = s.members.map((m) => [
+    m.id === s.self.id ? `${m.name} *` : m.name,
+    m.id,
+    m.address,
+    m.httpAddress ?? '-',
+    m.state,
+    String(m.incarnation),
+    m.role,
+    m.zone ?? '-',
+    String(primaries.get(m.id) ?? 0),
+    String(copies.get(m.id) ?? 0),
+  ]);
+  const table = s.partitions
+    ? `partition table epoch ${s.partitions.epoch}, ${s.partitions.count} partitions; sessions held here: ${s.sessions.primary} primary, ${s.sessions.backup} backup`
+    : 'no partition table yet';
+  return `${head}\n${table}\n${formatTable(['NAME', 'ID', 'PEER', 'HTTP', 'STATE', 'INC', 'ROLE', 'ZONE', 'PRIMARY', 'COPIES'], rows)}`;
 }

@@ -2,7 +2,7 @@
  * Short rows (lost copies, new partitions, shed copies) get holders from members below their
  * copy target: greedily, with augmenting chains when the greedy choice gets stuck.
  */
-import { type Layout, addHolder, compareKeys, removeHolder, tiebreak, zonesOfRow } from './layout.js';
+import { type Layout, addHolder, compareKeys, removeHolder, tiebreak } from './layout.js';
 
 /** Fills every row to `copies` holders from members below target. */
 export function fillRows(layout: Layout, target: Int32Array): void {
