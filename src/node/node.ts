@@ -20,6 +20,7 @@ import type { MemberStatus, NodeStatus } from './status.js';
 import { MulticastDiscovery } from './discovery/multicast.js';
 import { DnsDiscovery } from './discovery/dns.js';
 import { SessionService } from './session-service.js';
+import { MachineTimer } from './machine-timer.js';
 import { DEFAULT_SESSION_LIMITS } from '../session/limits.js';
 import type { SessionsApi } from './sessions-api.js';
 import { installSessionRoutes } from '../http/session-routes.js';
@@ -61,8 +62,7 @@ function toStatus(m: MemberRecord): MemberStatus {
 
 export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   private membership!: Membership;
-  private timer: NodeJS.Timeout | null = null;
-  private timerDueMs = Infinity;
+  private readonly timer: MachineTimer;
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly startedAtMs: number;
@@ -82,6 +82,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   ) {
     super();
     this.startedAtMs = clock.nowMs();
+    this.timer = new MachineTimer(clock, () => this.drive((now) => this.membership.tick(now)));
   }
 
   get name(): string {
@@ -277,19 +278,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   }
 
   private schedule(): void {
-    if (this.closed) return;
-    const due = this.membership.nextDeadlineMs();
-    if (due === this.timerDueMs && this.timer) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerDueMs = due;
-    if (!Number.isFinite(due)) return;
-    const delayMs = Math.max(0, due - this.clock.nowMs());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerDueMs = Infinity;
-      this.drive((now) => this.membership.tick(now));
-    }, delayMs);
+    if (!this.closed) this.timer.arm(this.membership.nextDeadlineMs());
   }
 
   private onMessage(msg: InboundMessage): void {
@@ -355,8 +344,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
     if (this.closing) return this.closing;
     this.closed = true;
     this.closing = (async () => {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.timer.cancel();
       this.dnsDiscovery?.stop();
       await this.multicast?.stop();
       this.service?.close();

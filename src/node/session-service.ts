@@ -10,6 +10,7 @@ import type { Transport } from '../transport/transport.js';
 import type { MemberRecord } from '../membership/member.js';
 import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent } from '../replication/index.js';
 import type { SessionLimits } from '../session/limits.js';
+import { MachineTimer } from './machine-timer.js';
 import type { SessionChange, SessionsApi, SessionView } from './sessions-api.js';
 
 interface Pending {
@@ -35,11 +36,11 @@ export class SessionService implements SessionsApi {
   readonly replicator: Replicator;
   private readonly pending = new Map<number, Pending>();
   private nextOpId = 1;
-  private timer: NodeJS.Timeout | null = null;
-  private timerDueMs = Infinity;
+  private readonly timer: MachineTimer;
   private closed = false;
 
   constructor(private readonly o: SessionServiceOptions) {
+    this.timer = new MachineTimer(o.clock, () => this.drive((now) => this.replicator.tick(now)));
     this.replicator = new Replicator({ selfId: o.selfId, startedAtMs: o.startedAtMs, random: o.random, config: o.config, ...(o.limits ? { limits: o.limits } : {}) });
   }
 
@@ -88,18 +89,7 @@ export class SessionService implements SessionsApi {
   }
 
   private schedule(): void {
-    if (this.closed) return;
-    const due = this.replicator.nextDeadlineMs();
-    if (due === this.timerDueMs && this.timer) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDueMs = due;
-    this.timer = null;
-    if (!Number.isFinite(due)) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerDueMs = Infinity;
-      this.drive((now) => this.replicator.tick(now));
-    }, Math.max(0, due - this.o.clock.nowMs()));
+    if (!this.closed) this.timer.arm(this.replicator.nextDeadlineMs());
   }
 
   private submit(op: SessionOp): Promise<OpResult> {
@@ -113,8 +103,7 @@ export class SessionService implements SessionsApi {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.timer.cancel();
     for (const p of this.pending.values()) p.reject(new SessionMeshError('ERR_CLOSED', 'the node closed before the operation completed'));
     this.pending.clear();
   }

@@ -10,7 +10,7 @@
  *     the data: it is in the committed row, or its migration was reported complete. A partition
  *     with no surviving copy switches at once (nothing to move).
  */
-import { type PlacementMember, computeTable } from '../placement/index.js';
+import { type PlacementMember, computeTable, ownersEqual } from '../placement/index.js';
 import type { ReplTable } from './table.js';
 
 export interface Plan {
@@ -46,16 +46,8 @@ export function planTable(
   return { owners, target };
 }
 
-export function rowsEqual(a: readonly (readonly string[])[], b: readonly (readonly string[])[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let p = 0; p < a.length; p++) {
-    const x = a[p]!;
-    const y = b[p]!;
-    if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  }
-  return true;
-}
+/** Same owners in the same order (placement's comparison; rows here may be shorter than `replicas`). */
+export const rowsEqual = ownersEqual;
 
 function emptyRows(n: number): string[][] {
   return Array.from({ length: n }, () => []);
