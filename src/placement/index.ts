@@ -6,4 +6,4 @@ export { DEFAULT_PARTITIONS, MAX_PARTITIONS, MAX_REPLICAS } from './limits.js';
 export { drawLocalSessionId, isLocalPrimary, type DrawnSessionId } from './local-id.js';
 export { partitionOf } from './partition.js';
 export { type CompactTable, decodeTable, encodeTable } from './table-codec.js';
-export { type PartitionTable, type ReplicaCount, isNewer, ownersEqual, primaryOf, validateTable } from './table.js';
+export { type PartitionTable, type ReplicaCount, ownersEqual, primaryOf, validateTable } from './table.js';

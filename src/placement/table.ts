@@ -5,8 +5,9 @@ import { MAX_MEMBER_ID_LENGTH, MAX_PARTITIONS, MAX_REPLICAS, MAX_TABLE_MEMBERS }
 export type ReplicaCount = number | 'all';
 
 /**
- * Who owns which partition at one epoch. The coordinator computes it (computeTable) and
- * broadcasts it; members apply only tables for which isNewer(received, current).
+ * Who owns which partition at one epoch, as placement computes it (computeTable). What the cluster
+ * commits, broadcasts and orders is replication's ReplTable (src/replication/table.ts: ordered by
+ * epoch, then the older coordinator start, then the smaller coordinator id; isNewerTable).
  *
  * Invariants (checked by validateTable): `owners.length === partitions`; every row lists distinct
  * member ids, primary first, then backups in promotion order; all rows have the same length,
@@ -19,16 +20,6 @@ export interface PartitionTable {
   /** Per partition: [primary, backup1, backup2, ...]. */
   readonly owners: readonly (readonly string[])[];
   readonly coordinatorId: string;
-}
-
-/**
- * Total order on tables: higher epoch wins; at an equal epoch the larger coordinator id wins.
- * Two coordinators can publish the same epoch (a coordinator change racing with a membership
- * change, or the two sides of a healed split); the tie-break makes every member converge on the
- * same table. A coordinator must publish `max(epoch seen) + 1` and never two tables at one epoch.
- */
-export function isNewer(a: PartitionTable, b: PartitionTable): boolean {
-  return a.epoch > b.epoch || (a.epoch === b.epoch && a.coordinatorId > b.coordinatorId);
 }
 
 /** The primary of `partition`, or undefined when the partition has no owner (no data member). */

@@ -9,7 +9,13 @@ export type ReplicationEvent =
   | { type: 'primaries'; gained: number[]; lost: number[] }
   | { type: 'migrationStarted'; partition: number; target: string }
   | { type: 'migrationFinished'; partition: number; target: string }
-  | { type: 'sessionExpired'; id: string };
+  | { type: 'sessionExpired'; id: string }
+  /**
+   * After leave(): no committed table lists this member any more (the coordinator, or when this
+   * member coordinates, its successor, confirmed that table), every copy it held was handed off
+   * and acknowledged, and no op of its own is in flight. The node may now leave membership and exit.
+   */
+  | { type: 'leaveComplete' };
 
 export type ReplicatorOutput =
   | { type: 'send'; to: string; messageType: number; body: unknown }

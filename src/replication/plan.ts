@@ -27,17 +27,25 @@ export function planTable(
   live: readonly PlacementMember[],
   ready: ReadonlySet<string>,
   options: { partitions: number; replicas: ReplTable['replicas'] },
+  leaving: ReadonlySet<string> = new Set(),
 ): Plan {
   const alive = new Set(live.map((m) => m.id));
+  // 4. Leaving members (graceful leave) still hold their copies, so they stay in the committed
+  //    rows, but the target is computed without them: their copies migrate away like any other
+  //    and rule 3 drops them from a row once its replacements hold the data. If every live
+  //    member is leaving there is nowhere to move to: they keep what they hold.
+  const placeable = live.filter((m) => !leaving.has(m.id));
+  const targetMembers = placeable.length > 0 ? placeable : live;
+  const placeableIds = new Set(targetMembers.map((m) => m.id));
   if (committed === null) {
     // First table of a cluster: nothing is stored anywhere yet, so the target is committed as is.
-    const owners = live.length === 0 ? emptyRows(options.partitions) : computeTable(null, live, options);
+    const owners = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable(null, targetMembers, options);
     return { owners, target: owners.map((r) => [...r]) };
   }
   const rows = committed.owners.map((row) => row.filter((id) => alive.has(id)));
-  const previousTarget = committed.target.map((row) => row.filter((id) => alive.has(id)));
+  const previousTarget = committed.target.map((row) => row.filter((id) => placeableIds.has(id)));
   const base = previousTarget.every((r) => r.length > 0) ? previousTarget : rows.map((r, p) => (r.length > 0 ? r : previousTarget[p]!));
-  const target = live.length === 0 ? emptyRows(options.partitions) : computeTable({ partitions: options.partitions, owners: base }, live, options);
+  const target = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable({ partitions: options.partitions, owners: base }, targetMembers, options);
   const owners = rows.map((row, p) => {
     const want = target[p]!;
     if (row.length === 0) return [...want];

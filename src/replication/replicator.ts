@@ -133,6 +133,14 @@ export class Replicator {
   private nextHandoff = 1;
   private nextAeMs = 0;
   private nextTouchFlushMs = 0;
+  /** Graceful leave of this member: requested (leave()), and leaveComplete emitted. */
+  private leaving = false;
+  private leaveDone = false;
+  private nextLeaveMsgMs = Infinity;
+  /** The last ReplLeaveAck: who answered and the table it had committed. */
+  private leaveAck: { from: string; epoch: number; coordinatorId: string } | null = null;
+  /** Members that announced a graceful leave (ReplLeave, or this member itself); the coordinator plans without them. */
+  private readonly leavers = new Set<string>();
 
   constructor(options: ReplicatorOptions) {
     this.config = resolveReplicationConfig(options.config);
@@ -152,6 +160,7 @@ export class Replicator {
     this.members = members.map((m) => ({ ...m }));
     this.alive = new Set(this.members.filter(isPlacementMember).map((m) => m.id));
     this.coordinatorId = coordinatorOf(this.members)?.id ?? null;
+    for (const id of [...this.leavers]) if (id !== this.selfId && !this.alive.has(id)) this.leavers.delete(id);
     this.planDirty = true;
     this.maybePlan();
     this.syncStreams();
@@ -220,8 +229,18 @@ export class Replicator {
       }
       if (s.done && nowMs >= s.reportedAtMs + c.tableRefreshMs) this.reportMigrated(s);
     }
-    for (const [h, ho] of this.handoffs) if (nowMs >= ho.sentAtMs + c.opTimeoutMs) this.handoffs.delete(h);
+    for (const [h, ho] of [...this.handoffs]) {
+      // A lost handoff or ack must not stall the cleanup (merging twice is harmless): resend it
+      // like a request, or forget it when p's primary changed (the next anti-entropy round
+      // hands off to the new one).
+      if (primaryIn(this.table, ho.p) !== ho.to || !this.alive.has(ho.to)) this.handoffs.delete(h);
+      else if (nowMs >= ho.sentAtMs + 2 * c.retryMs) {
+        ho.sentAtMs = nowMs;
+        this.send(ho.to, MessageType.ReplHandoff, { p: ho.p, h, recs: ho.records.map(recordToWire) });
+      }
+    }
     if (nowMs >= this.nextTouchFlushMs) this.flushTouches();
+    if (this.leaving && !this.leaveDone && nowMs >= this.nextLeaveMsgMs) this.sendLeave();
     this.expire();
     if (nowMs >= this.nextAeMs) {
       this.nextAeMs = nowMs + c.antiEntropyIntervalMs;
@@ -230,9 +249,35 @@ export class Replicator {
     return this.flush();
   }
 
+  /**
+   * Graceful leave (call it before leaving membership): this member takes no new copies, the
+   * coordinator migrates every copy it holds to other members (primaries handed over, backups
+   * re-created elsewhere) and commits tables without it; ops submitted here meanwhile are still
+   * routed to their primaries. Emits the event `leaveComplete` once nothing is left here (see
+   * ReplicationEvent); at once when no other data member is alive. Idempotent.
+   */
+  leave(nowMs: number): ReplicatorOutput[] {
+    this.at(nowMs);
+    if (this.leaving) return this.flush();
+    this.leaving = true;
+    this.leavers.add(this.selfId);
+    if (this.isCoordinator()) {
+      this.planDirty = true;
+      this.maybePlan();
+    }
+    this.sendLeave();
+    return this.flush();
+  }
+
+  /** leave() was called (whether or not it completed). */
+  isLeaving(): boolean {
+    return this.leaving;
+  }
+
   /** When tick() must run next (virtual or real ms). */
   nextDeadlineMs(): number {
     let t = Math.min(this.nextAeMs, this.expiry.nextDueMs() ?? Infinity);
+    if (this.leaving && !this.leaveDone) t = Math.min(t, this.nextLeaveMsgMs);
     const busy = this.localOps.size > 0 || this.writes.size > 0 || this.streams.size > 0 || this.handoffs.size > 0;
     if (busy) t = Math.min(t, this.nowMs + this.config.retryMs);
     if (this.touches.size > 0) t = Math.min(t, this.nextTouchFlushMs);
@@ -250,12 +295,16 @@ export class Replicator {
   private route(lo: LocalOp): void {
     const c = this.config;
     if (this.nowMs >= lo.deadlineMs) return this.completeLocal(lo, timeout(lo.op));
+    // Under quorum 'majority' a member in the minority refuses writes at once (waiting would not
+    // help: its side commits no tables, and the primary may be on the other side).
+    if (isWriteOp(lo.op) && !this.hasQuorum()) return this.completeLocal(lo, noQuorum());
     lo.state = 'wait';
     lo.retryAtMs = this.nowMs + c.retryMs;
     if (this.table === null) return;
     if (lo.op.kind === 'create' && lo.op.id === undefined) {
       const asPlacement: PartitionTable = { epoch: this.table.epoch, partitions: c.partitions, replicas: c.replicas, owners: this.table.owners, coordinatorId: this.table.coordinatorId };
-      lo.op = { ...lo.op, id: drawLocalSessionId(asPlacement, this.selfId, () => newSessionId(this.random), c.maxIdDraws).id };
+      // A leaving member takes no new sessions: any id will do, the primary is elsewhere.
+      lo.op = { ...lo.op, id: this.leaving ? newSessionId(this.random) : drawLocalSessionId(asPlacement, this.selfId, () => newSessionId(this.random), c.maxIdDraws).id };
     }
     const primary = primaryIn(this.table, partitionOfOp(lo.op, c.partitions));
     if (primary === this.selfId) {
@@ -268,6 +317,9 @@ export class Replicator {
       lo.reqId = this.nextReq++;
       this.reqToOp.set(lo.reqId, lo.opId);
       this.sendOp(lo);
+    } else if (!this.hasQuorum()) {
+      // No reachable primary, and no majority here: no table will come to wait for.
+      this.completeLocal(lo, noQuorum('the primary is unreachable'));
     }
     // else: no reachable primary; wait (bounded by the deadline) for the next table.
   }
@@ -301,12 +353,21 @@ export class Replicator {
     const code = body.code;
     if (typeof code !== 'string' || !Object.hasOwn(ErrorCodes, code)) throw bad('error code');
     if (code === 'ERR_NOT_PRIMARY') {
-      if (body.table !== undefined) this.considerTable(tableFromWire(body.table), from);
+      // Back to waiting BEFORE adopting the table: adopting reroutes waiting ops at once, and that
+      // reroute's new request id must not be forgotten afterwards (its reply would be ignored).
+      const table = body.table === undefined ? undefined : tableFromWire(body.table);
       this.reqToOp.delete(lo.reqId);
-      if (lo.state === 'remote' && lo.reqId === r) {
-        lo.state = 'wait';
-        lo.retryAtMs = this.nowMs + this.config.retryMs;
-      }
+      lo.state = 'wait';
+      lo.retryAtMs = this.nowMs + this.config.retryMs;
+      if (table !== undefined) this.considerTable(table, from);
+      return;
+    }
+    if (code === 'ERR_NO_QUORUM' && this.hasQuorum()) {
+      // The primary does not see a majority yet, we do (e.g. just after a heal its view lags):
+      // transient, retried until the op's deadline.
+      this.reqToOp.delete(lo.reqId);
+      lo.state = 'wait';
+      lo.retryAtMs = this.nowMs + this.config.retryMs;
       return;
     }
     const msg = typeof body.msg === 'string' ? body.msg.slice(0, 500) : code;
@@ -318,11 +379,12 @@ export class Replicator {
   private execute(op: RoutedOp, origin: Origin): void {
     const p = partitionOf(op.id, this.config.partitions);
     if (primaryIn(this.table, p) !== this.selfId) return this.finish(origin, notPrimary(p));
-    if (isWriteOp(op) && !this.hasQuorum()) return this.finish(origin, new SessionMeshError('ERR_NO_QUORUM', 'this member sees no majority of the cluster; writes are refused'));
+    if (isWriteOp(op) && !this.hasQuorum()) return this.finish(origin, noQuorum());
     const nowMs = this.nowMs;
     try {
       const rec = this.store.get(op.id);
-      const live = rec !== undefined && !rec.destroyed && !isExpired(rec, nowMs) ? rec : undefined;
+      // Same grace as expire(): a copy just promoted may miss the old primary's last touches.
+      const live = rec !== undefined && !rec.destroyed && !isExpired(rec, nowMs, this.expiryMargin(p)) ? rec : undefined;
       switch (op.kind) {
         case 'get': {
           if (live === undefined) return this.finish(origin, { kind: 'get', session: null });
@@ -354,12 +416,17 @@ export class Replicator {
           const result: OpResult = { kind: 'update', version: u.record.version, changed: u.changed };
           if (!u.changed) {
             this.touchLocal(p, op.id);
-            return this.finish(origin, result);
+            // Values equal to ours may come from a write of a previous primary that never reached
+            // every backup (it was not acknowledged). Acknowledging them now makes them ours to
+            // keep: replicate the record (a merge, idempotent) unless the update named nothing.
+            const named = Object.keys(op.update.set ?? {}).length + (op.update.delete?.length ?? 0) > 0 || op.update.maxIdleMs !== undefined;
+            return named ? this.replicate(p, [u.record], origin, result) : this.finish(origin, result);
           }
           return this.replicate(p, [u.delta], origin, result);
         }
         case 'destroy': {
-          if (rec?.destroyed === true) return this.finish(origin, { kind: 'destroy', destroyed: false });
+          // Already destroyed: the marker may stem from an unacknowledged write (see update), replicate it.
+          if (rec?.destroyed === true) return this.replicate(p, [rec], origin, { kind: 'destroy', destroyed: false });
           // Unknown here (e.g. a split: the other side holds it) still leaves a destroyed marker,
           // so the session cannot come back when the copies merge.
           const base = rec ?? createRecord(op.id, {}, { stamp: this.hlc.now(), nowMs, maxIdleMs: this.config.defaultMaxIdleMs, limits: this.limits });
@@ -518,8 +585,13 @@ export class Replicator {
 
   private maybePlan(): void {
     if (!this.planDirty || !this.isCoordinator()) return;
+    // A coordinator without a majority commits nothing under quorum 'majority': the majority side
+    // carries on with its own tables, which win at the heal. A coordinator whose leave completed
+    // commits nothing either: its successor confirmed its last table and takes over from it.
+    if (!this.hasQuorum() || this.leaveDone) return;
     this.planDirty = false;
-    const plan = planTable(this.table, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas });
+    const leaving = new Set([...this.leavers].filter((id) => this.alive.has(id)));
+    const plan = planTable(this.table, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving);
     if (this.table !== null && rowsEqual(plan.owners, this.table.owners) && rowsEqual(plan.target, this.table.target)) return;
     const next: ReplTable = {
       epoch: (this.table?.epoch ?? 0) + 1,
@@ -712,6 +784,55 @@ export class Replicator {
     if (this.store.count(ho.p) > 0) this.handoff(ho.p);
   }
 
+  // ------------------------------------------------------------------ graceful leave
+
+  /** Who must hear of our leave: the coordinator, or (we coordinate) our successor. */
+  private leaveContact(): string | null {
+    if (!this.isCoordinator()) return this.coordinatorId;
+    return coordinatorOf(this.members.filter((m) => m.id !== this.selfId))?.id ?? null;
+  }
+
+  private sendLeave(): void {
+    this.nextLeaveMsgMs = this.nowMs + this.config.retryMs;
+    const to = this.leaveContact();
+    if (to !== null && to !== this.selfId) this.send(to, MessageType.ReplLeave, {});
+  }
+
+  /** A member announced its leave. Every receiver remembers it (a successor may coordinate next). */
+  private onLeave(from: string): void {
+    if (this.alive.has(from) && !this.leavers.has(from)) {
+      this.leavers.add(from);
+      this.planDirty = true;
+      this.maybePlan();
+    }
+    const t = this.table;
+    this.send(from, MessageType.ReplLeaveAck, t === null ? { e: -1, c: '' } : { e: t.epoch, c: t.coordinatorId });
+  }
+
+  private onLeaveAck(from: string, body: Record<string, unknown>): void {
+    const { e, c } = body;
+    if (!Number.isSafeInteger(e) || (e as number) < -1 || typeof c !== 'string' || c.length > 128) throw bad('leave ack');
+    if (!this.leaving) return;
+    this.leaveAck = { from, epoch: e as number, coordinatorId: c };
+    const t = this.table;
+    // A successor behind us gets our table (it must hold the last one we committed).
+    if (t !== null && (t.epoch !== e || t.coordinatorId !== c)) this.sendTable(from, false);
+  }
+
+  private checkLeave(): void {
+    const others = [...this.alive].some((id) => id !== this.selfId);
+    if (others) {
+      const t = this.table;
+      if (t === null) return;
+      for (let p = 0; p < t.partitions; p++) if (t.owners[p]!.includes(this.selfId) || t.target[p]!.includes(this.selfId)) return;
+      if (this.store.size > 0 || this.handoffs.size > 0 || this.writes.size > 0 || this.streams.size > 0 || this.localOps.size > 0) return;
+      const a = this.leaveAck;
+      if (a === null || a.from !== this.leaveContact() || a.epoch !== t.epoch || a.coordinatorId !== t.coordinatorId) return;
+    }
+    this.leaveDone = true;
+    this.emit({ type: 'leaveComplete' });
+  }
+
   // ------------------------------------------------------------------ anti-entropy
 
   private antiEntropy(): void {
@@ -841,12 +962,11 @@ export class Replicator {
         else this.expiry.schedule(id, expiresAtMs(rec) + grace);
         continue;
       }
-      const since = this.primarySinceMs.get(p);
-      if (primaryIn(this.table, p) !== this.selfId || since === undefined) {
+      if (primaryIn(this.table, p) !== this.selfId || !this.primarySinceMs.has(p)) {
         this.expiry.schedule(id, expiresAtMs(rec) + grace);
         continue;
       }
-      const margin = this.nowMs - since < grace ? grace : 0;
+      const margin = this.expiryMargin(p);
       if (!isExpired(rec, this.nowMs, margin)) {
         this.expiry.schedule(id, expiresAtMs(rec) + margin);
         continue;
@@ -856,6 +976,12 @@ export class Replicator {
       this.emit({ type: 'sessionExpired', id });
       this.replicate(p, [d], { kind: 'internal' }, null);
     }
+  }
+
+  /** Extra idle time the primary of p allows: expiryGraceMs during the grace period after it became primary. */
+  private expiryMargin(p: number): number {
+    const since = this.primarySinceMs.get(p);
+    return since !== undefined && this.nowMs - since < this.config.expiryGraceMs ? this.config.expiryGraceMs : 0;
   }
 
   // ------------------------------------------------------------------ helpers
@@ -930,6 +1056,10 @@ export class Replicator {
         return this.onHandoff(from, b);
       case MessageType.ReplHandoffAck:
         return this.onHandoffAck(from, b);
+      case MessageType.ReplLeave:
+        return this.onLeave(from);
+      case MessageType.ReplLeaveAck:
+        return this.onLeaveAck(from, b);
       default:
         throw bad(`unexpected message type ${type}`);
     }
@@ -954,6 +1084,7 @@ export class Replicator {
   }
 
   private flush(): ReplicatorOutput[] {
+    if (this.leaving && !this.leaveDone) this.checkLeave();
     const o = this.out;
     this.out = [];
     return o;
@@ -979,6 +1110,10 @@ function bad(reason: string): SessionMeshError {
 
 function notPrimary(p: number): SessionMeshError {
   return new SessionMeshError('ERR_NOT_PRIMARY', `not the primary of partition ${p}`, { partition: p });
+}
+
+function noQuorum(what = 'writes are refused'): SessionMeshError {
+  return new SessionMeshError('ERR_NO_QUORUM', `this member sees no majority of the cluster; ${what}`);
 }
 
 function timeout(op?: SessionOp): SessionMeshError {

@@ -51,6 +51,13 @@ export const MessageType = {
   ReplHandoff: 42,
   /** {h, ok, table?}: the handoff is merged and replicated; the sender may drop it. */
   ReplHandoffAck: 43,
+  /**
+   * Graceful leave: the leaver → the coordinator (or, when the leaver is the coordinator, → the
+   * next-oldest data member): "move my copies away; I take no new ones". Resent until done: {}.
+   */
+  ReplLeave: 44,
+  /** Answer to ReplLeave with the receiver's committed table id: {e: epoch, c: coordinator id} (e −1: no table). */
+  ReplLeaveAck: 45,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;

@@ -3,7 +3,11 @@
  *
  * Membership is an oracle, not the SWIM machine: each member's view is "alive iff up and
  * reachable from me", delivered to it after a random detection delay (300–1000 ms) whenever the
- * truth changes (crash, join, partition, heal). Restarted processes are new members (new id).
+ * truth changes (crash, join, partition, heal, exit after a graceful leave: then 'left').
+ * Restarted processes are new members (new id).
+ *
+ * Graceful leave (leave()): like the node's close(), the Replicator's leave() runs first; when it
+ * emits leaveComplete the process leaves membership and exits a moment later.
  */
 import { SeededRandom } from '../../../src/clock/clock.js';
 import type { MemberRecord } from '../../../src/membership/member.js';
@@ -22,6 +26,12 @@ export interface ReplProcess {
   readonly rep: Replicator;
   up: boolean;
   timer: ScheduledEvent | null;
+  /** Exited after a graceful leave (its peers see it 'left'). */
+  left: boolean;
+  leaveStartedAtMs: number | null;
+  leaveCompletedAtMs: number | null;
+  /** Sessions it still held when it exited (must be 0 unless it was alone). */
+  heldAtExit: number | null;
 }
 
 export type OpOutcome = { ok: true; result: OpResult } | { ok: false; error: SessionMeshError };
@@ -32,6 +42,10 @@ export class ReplCluster {
   readonly net: NetworkModel;
   readonly procs: ReplProcess[] = [];
   readonly warnings: string[] = [];
+  /** Client ops still pending on a member when it exited after its leave (the node would drop them). */
+  droppedAtExit = 0;
+  /** Every sessionExpired event: which member expired which session when. */
+  readonly expired: { id: string; by: string; atMs: number }[] = [];
   private readonly pending = new Map<number, { via: ReplProcess; done: (o: OpOutcome) => void }>();
   private nextOpId = 1;
   private nextMember = 1;
@@ -57,7 +71,7 @@ export class ReplCluster {
 
   start(): ReplProcess {
     const id = `m${String(this.nextMember++).padStart(3, '0')}`;
-    const p: ReplProcess = { id, startedAtMs: this.nowMs + this.procs.length, rep: new Replicator({ selfId: id, startedAtMs: this.nowMs + this.procs.length, random: this.random.fork(), config: this.config }), up: true, timer: null };
+    const p: ReplProcess = { id, startedAtMs: this.nowMs + this.procs.length, rep: new Replicator({ selfId: id, startedAtMs: this.nowMs + this.procs.length, random: this.random.fork(), config: this.config }), up: true, timer: null, left: false, leaveStartedAtMs: null, leaveCompletedAtMs: null, heldAtExit: null };
     this.procs.push(p);
     this.deliverView(p);
     this.membershipTruthChanged();
@@ -72,6 +86,28 @@ export class ReplCluster {
       if (op.via !== p) continue;
       this.pending.delete(opId);
       op.done({ ok: false, error: new SessionMeshError('ERR_CLOSED', 'member crashed') });
+    }
+    this.membershipTruthChanged();
+  }
+
+  /** Graceful leave: Replicator.leave(), then (on leaveComplete) membership leave and exit. */
+  leave(p: ReplProcess): void {
+    if (!p.up || p.leaveStartedAtMs !== null) return;
+    p.leaveStartedAtMs = this.nowMs;
+    this.handle(p, p.rep.leave(this.nowMs));
+  }
+
+  private exit(p: ReplProcess): void {
+    if (!p.up) return;
+    p.heldAtExit = p.rep.store.size;
+    p.left = true;
+    p.up = false;
+    if (p.timer) p.timer.cancelled = true;
+    for (const [opId, op] of [...this.pending]) {
+      if (op.via !== p) continue;
+      this.pending.delete(opId);
+      this.droppedAtExit++;
+      op.done({ ok: false, error: new SessionMeshError('ERR_CLOSED', 'member exited') });
     }
     this.membershipTruthChanged();
   }
@@ -108,7 +144,7 @@ export class ReplCluster {
       role: 'member' as const,
       zone: null,
       startedAtMs: p.startedAtMs,
-      state: p.up && (p === of || this.net.connected(of.id, p.id)) ? ('alive' as const) : ('dead' as const),
+      state: p.left ? ('left' as const) : p.up && (p === of || this.net.connected(of.id, p.id)) ? ('alive' as const) : ('dead' as const),
       incarnation: 0,
     }));
   }
@@ -141,13 +177,14 @@ export class ReplCluster {
   }
 
   private handle(p: ReplProcess, outs: ReplicatorOutput[]): void {
+    if (p.left) return; // outputs of inputs that were already queued when it exited
     for (const o of outs) {
       switch (o.type) {
         case 'send': {
           for (const delay of this.net.fate(p.id, o.to)) {
             this.queue.after(delay, () => {
               const to = this.procs.find((q) => q.id === o.to);
-              if (to?.up && p.up) this.handle(to, to.rep.receive(this.nowMs, p.id, o.messageType, o.body));
+              if (to?.up && (p.up || p.left)) this.handle(to, to.rep.receive(this.nowMs, p.id, o.messageType, o.body));
             });
           }
           break;
@@ -161,6 +198,14 @@ export class ReplCluster {
         }
         case 'event':
           if (o.event.type === 'table') this.recordTable(p.rep.currentTable()!);
+          if (o.event.type === 'sessionExpired') this.expired.push({ id: o.event.id, by: p.id, atMs: this.nowMs });
+          if (o.event.type === 'leaveComplete') {
+            if (p.leaveStartedAtMs === null) throw new Error(`${p.id}: leaveComplete without leave()`);
+            if (p.leaveCompletedAtMs !== null) throw new Error(`${p.id}: leaveComplete twice`);
+            p.leaveCompletedAtMs = this.nowMs;
+            // The node leaves membership and exits (its last sends still go out: a graceful close).
+            this.exit(p);
+          }
           break;
         case 'warn':
           this.warnings.push(`${p.id}: ${o.message} ${JSON.stringify(o.details ?? {})}`);

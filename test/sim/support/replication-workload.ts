@@ -10,6 +10,14 @@
  */
 import type { ReplCluster, ReplProcess, OpOutcome } from './replication-cluster.js';
 
+/** One finished client op, for tests that check outcomes per member or per time. */
+export interface OpRecord {
+  kind: 'create' | 'update' | 'get' | 'touch' | 'destroy';
+  via: ReplProcess;
+  submittedAtMs: number;
+  outcome: OpOutcome;
+}
+
 const ATTRS = ['a', 'b', 'c'] as const;
 const COOL_DOWN_MS = 200;
 
@@ -19,14 +27,21 @@ interface ModelSession {
   /** live: create acked, no destroy attempted; maybe: a destroy failed; destroyed: a destroy acked. */
   state: 'live' | 'maybe' | 'destroyed';
   busyUntilMs: number;
+  submittedAtMs: number;
 }
 
 export class Workload {
   readonly sessions: ModelSession[] = [];
   acked = 0;
   failed = 0;
+  /** The first failures, for messages: "kind via member at ms: code". */
+  readonly failures: string[] = [];
   checkedReads = 0;
   splitMode = false;
+  /** Called with every finished op. */
+  observe: ((r: OpRecord) => void) | null = null;
+  /** Reads through these members are not checked against the model (e.g. a minority serving stale reads). */
+  readonly uncheckedVia = new Set<string>();
   private value = 0;
   private creating = 0;
 
@@ -54,14 +69,16 @@ export class Workload {
   private create(via: ReplProcess): void {
     const v = this.value++;
     this.creating++;
+    const at = this.c.nowMs;
     this.c.submit(via, { kind: 'create', data: { a: v } }, (o) => {
       this.creating--;
-      if (!o.ok) return void this.failed++;
+      this.observe?.({ kind: 'create', via, submittedAtMs: at, outcome: o });
+      if (!o.ok) return this.noteFailure('create', via, o);
       if (o.result.kind !== 'create') throw new Error('create returned ' + o.result.kind);
       this.acked++;
       const possible = new Map<string, Set<unknown>>(ATTRS.map((k) => [k, new Set<unknown>([undefined])]));
       possible.set('a', new Set([v]));
-      this.sessions.push({ id: o.result.id, possible, state: 'live', busyUntilMs: 0 });
+      this.sessions.push({ id: o.result.id, possible, state: 'live', busyUntilMs: 0, submittedAtMs: 0 });
     });
   }
 
@@ -70,7 +87,7 @@ export class Workload {
     const v = this.value++;
     this.busy(s);
     this.c.submit(via, { kind: 'update', id: s.id, update: { set: { [k]: v } } }, (o) => {
-      this.done(s, o);
+      this.done(s, o, 'update', via);
       const set = s.possible.get(k)!;
       if (o.ok) {
         if (!this.splitMode) set.clear();
@@ -84,9 +101,10 @@ export class Workload {
 
   private get(via: ReplProcess, s: ModelSession): void {
     this.busy(s);
+    const unchecked = this.uncheckedVia.has(via.id);
     this.c.submit(via, { kind: 'get', id: s.id }, (o) => {
-      this.done(s, o);
-      if (!o.ok || o.result.kind !== 'get') return;
+      this.done(s, o, 'get', via);
+      if (!o.ok || o.result.kind !== 'get' || unchecked) return;
       this.checkedReads++;
       const found = o.result.session;
       if (s.state === 'destroyed' && found !== null) throw new Error(`destroyed session ${s.id} came back: ${JSON.stringify(found)}`);
@@ -94,31 +112,38 @@ export class Workload {
         if (s.state === 'live' && !this.splitMode) throw new Error(`acknowledged session ${s.id} not readable`);
         return;
       }
-      this.checkData(s, found.data, 'get');
+      this.checkData(s, found.data, `get via ${via.id} at ${Math.round(this.c.nowMs)} ms`);
     });
   }
 
   private touch(via: ReplProcess, s: ModelSession): void {
     this.busy(s);
-    this.c.submit(via, { kind: 'touch', id: s.id }, (o) => this.done(s, o));
+    this.c.submit(via, { kind: 'touch', id: s.id }, (o) => this.done(s, o, 'touch', via));
   }
 
   private destroy(via: ReplProcess, s: ModelSession): void {
     this.busy(s);
     this.c.submit(via, { kind: 'destroy', id: s.id }, (o) => {
-      this.done(s, o);
+      this.done(s, o, 'destroy', via);
       s.state = o.ok ? 'destroyed' : 'maybe';
     });
   }
 
   private busy(s: ModelSession): void {
     s.busyUntilMs = Infinity;
+    s.submittedAtMs = this.c.nowMs;
   }
 
-  private done(s: ModelSession, o: OpOutcome): void {
+  private done(s: ModelSession, o: OpOutcome, kind: OpRecord['kind'], via: ReplProcess): void {
+    this.observe?.({ kind, via, submittedAtMs: s.submittedAtMs, outcome: o });
     s.busyUntilMs = this.c.nowMs + (o.ok ? 0 : COOL_DOWN_MS);
     if (o.ok) this.acked++;
-    else this.failed++;
+    else this.noteFailure(kind, via, o, s.id);
+  }
+
+  private noteFailure(kind: string, via: ReplProcess, o: OpOutcome, id = ''): void {
+    this.failed++;
+    if (!o.ok && this.failures.length < 10) this.failures.push(`${kind} ${id} via ${via.id} at ${Math.round(this.c.nowMs)} ms: ${o.error.code}`);
   }
 
   checkData(s: ModelSession, data: Record<string, unknown>, where: string): void {

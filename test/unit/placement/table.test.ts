@@ -5,7 +5,7 @@ import { isSessionMeshError } from '../../../src/errors.js';
 import { computeTable } from '../../../src/placement/assignment.js';
 import { MAX_PARTITIONS, MAX_TABLE_MEMBERS } from '../../../src/placement/limits.js';
 import { decodeTable, encodeTable } from '../../../src/placement/table-codec.js';
-import { type PartitionTable, isNewer, ownersEqual, primaryOf, validateTable } from '../../../src/placement/table.js';
+import { type PartitionTable, ownersEqual, primaryOf, validateTable } from '../../../src/placement/table.js';
 import { runs, scenario } from './fixtures.js';
 
 const members = ['m-a', 'm-b', 'm-c', 'm-d'].map((id) => ({ id, zone: null }));
@@ -82,30 +82,6 @@ describe('validateTable', () => {
         }
       }),
       runs(300),
-    );
-  });
-});
-
-describe('isNewer', () => {
-  const at = (epoch: number, coordinatorId: string): PartitionTable => ({ ...good, epoch, coordinatorId });
-  it('orders by epoch, then by coordinator id, strictly', () => {
-    assert.equal(isNewer(at(6, 'a'), at(5, 'z')), true);
-    assert.equal(isNewer(at(5, 'z'), at(6, 'a')), false);
-    assert.equal(isNewer(at(5, 'b'), at(5, 'a')), true);
-    assert.equal(isNewer(at(5, 'a'), at(5, 'b')), false);
-    assert.equal(isNewer(at(5, 'a'), at(5, 'a')), false);
-  });
-
-  it('is a strict total order, so every member converges on the same table', () => {
-    const table = fc.record({ epoch: fc.nat(3), id: fc.constantFrom('a', 'b', 'c') }).map(({ epoch, id }) => at(epoch, id));
-    fc.assert(
-      fc.property(table, table, table, (a, b, c) => {
-        const same = a.epoch === b.epoch && a.coordinatorId === b.coordinatorId;
-        assert.equal(isNewer(a, b) || isNewer(b, a) || same, true);
-        assert.equal(isNewer(a, b) && isNewer(b, a), false);
-        if (isNewer(a, b) && isNewer(b, c)) assert.equal(isNewer(a, c), true);
-      }),
-      runs(200),
     );
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SeededRandom } from '../../../src/clock/clock.js';
 import type { MemberRecord } from '../../../src/membership/member.js';
+import type { ReplicationEvent, ReplicatorOutput } from '../../../src/replication/outputs.js';
 import { Replicator } from '../../../src/replication/replicator.js';
 import { isNewerTable, tableFromWire, tableToWire } from '../../../src/replication/table.js';
 import { MessageType } from '../../../src/wire/message-types.js';
@@ -47,3 +48,69 @@ test('table wire round trip and order by (epoch, coordinator start, coordinator 
   assert.ok(!isNewerTable({ ...t, coordinatorId: 'b' }, t));
   assert.throws(() => tableFromWire({ ...tableToWire(t), o: [[0, 0], [1]] }), /duplicate/);
 });
+
+/** Delivers every send between the replicators (no loss), ticking at their deadlines, until `done(events)` or `maxMs`. */
+function pump(reps: Map<string, Replicator>, first: [string, ReplicatorOutput[]][], done: (events: [string, ReplicationEvent][]) => boolean, startMs: number, maxMs = 30_000): number {
+  const queue = [...first];
+  const events: [string, ReplicationEvent][] = [];
+  let nowMs = startMs;
+  for (;;) {
+    const next = queue.shift();
+    if (next === undefined) {
+      if (done(events)) return nowMs;
+      if (nowMs > startMs + maxMs) throw new Error('pump: not done in time');
+      nowMs = Math.max(nowMs + 1, Math.min(...[...reps.values()].map((r) => r.nextDeadlineMs())));
+      for (const [id, r] of reps) queue.push([id, r.tick(nowMs)]);
+      continue;
+    }
+    const [from, outs] = next;
+    for (const o of outs) {
+      if (o.type === 'event') events.push([from, o.event]);
+      if (o.type !== 'send') continue;
+      const to = reps.get(o.to);
+      if (to !== undefined) queue.push([o.to, to.receive(nowMs + 1, from, o.messageType, o.body)]);
+    }
+  }
+}
+
+test('leave: a member alone completes at once', () => {
+  const r = new Replicator({ selfId: 'a', startedAtMs: 1, random: new SeededRandom(1), config: { partitions: 8, replicas: 2 } });
+  r.membershipChanged(1000, [member('a', 1)]);
+  r.submit(1001, 1, { kind: 'create', data: { x: 1 } });
+  const out = r.leave(1002);
+  assert.ok(out.some((o) => o.type === 'event' && o.event.type === 'leaveComplete'));
+  assert.equal(r.isLeaving(), true);
+});
+
+for (const leaver of ['b', 'a'] as const) {
+  test(`leave: ${leaver === 'a' ? 'the coordinator' : 'a member'} hands every copy to the other member, then completes`, () => {
+    const reps = new Map(['a', 'b'].map((id, i) => [id, new Replicator({ selfId: id, startedAtMs: i + 1, random: new SeededRandom(i + 7), config: { partitions: 8, replicas: 2 } })]));
+    const view = [member('a', 1), member('b', 2)];
+    const a = reps.get('a')!;
+    const b = reps.get('b')!;
+    const settled = () => a.currentTable()?.owners.every((row) => row.length === 2) === true && b.currentTable()?.epoch === a.currentTable()!.epoch;
+    let nowMs = pump(reps, [...reps].map(([id, r]) => [id, r.membershipChanged(1000, view)] as [string, ReplicatorOutput[]]), settled, 1000);
+    // Sessions created through both members (each is primary of the ids it draws), acknowledged.
+    const ids: string[] = [];
+    for (const [id, r] of reps) {
+      for (let k = 0; k < 5; k++) {
+        let created: string | null = null;
+        const outs = r.submit(nowMs, ids.length + 1, { kind: 'create', data: { k } });
+        const grab = (os: ReplicatorOutput[]) => os.forEach((o) => o.type === 'complete' && 'result' in o && o.result.kind === 'create' && (created = o.result.id));
+        grab(outs);
+        nowMs = pump(reps, [[id, outs]], () => created !== null || a.store.size === b.store.size, nowMs);
+        ids.push(...[...r.store.partitionIds()].flatMap((p) => [...r.store.records(p)].map((x) => x.id)).filter((x) => !ids.includes(x)));
+      }
+    }
+    assert.ok(ids.length >= 10 && a.store.size === ids.length && b.store.size === ids.length);
+    const l = reps.get(leaver)!;
+    const stay = leaver === 'a' ? b : a;
+    const stayId = leaver === 'a' ? 'b' : 'a';
+    pump(reps, [[leaver, l.leave(nowMs)]], (events) => events.some(([from, e]) => from === leaver && e.type === 'leaveComplete'), nowMs);
+    assert.equal(l.store.size, 0);
+    const t = stay.currentTable()!;
+    assert.deepEqual(t.owners, t.owners.map(() => [stayId]));
+    assert.deepEqual(l.currentTable()!.owners, t.owners);
+    for (const id of ids) assert.equal(stay.store.get(id)?.destroyed, false, `session ${id} kept`);
+  });
+}
