@@ -32,6 +32,8 @@ Starts a cluster member and keeps it running until SIGINT/SIGTERM (then leaves g
   --quorum none|majority   majority: the minority side of a split refuses writes (default: none)
   --partitions N           partitions in the cluster, same on every member (default: 271)
   --op-timeout-ms MS       bound for one session operation (default: 5000)
+  --leave-timeout-ms MS    on SIGTERM/SIGINT, wait this long for the hand-off of this member's
+                           partitions before leaving anyway (default: 20000; 0 = no hand-off)
   --api-token TOKEN        enable the HTTP session API /v1/sessions (or env SESSIONMESH_API_TOKEN)
   --log-level LEVEL        trace|debug|info|warn|error (default: info)
 `;
@@ -108,6 +110,7 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     quorum: { type: 'string' },
     partitions: { type: 'string' },
     'op-timeout-ms': { type: 'string' },
+    'leave-timeout-ms': { type: 'string' },
     'api-token': { type: 'string' },
   });
   const v = values as Record<string, string | boolean | undefined>;
@@ -158,6 +161,7 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     quorum: quorum as NodeOptions['quorum'],
     partitions: intFlag('partitions', str('partitions')),
     opTimeoutMs: intFlag('op-timeout-ms', str('op-timeout-ms')),
+    leaveTimeoutMs: intFlag('leave-timeout-ms', str('leave-timeout-ms')),
     apiToken: apiToken === '' ? undefined : apiToken,
   };
   for (const k of Object.keys(options) as Array<keyof NodeOptions>) if (options[k] === undefined) delete options[k];

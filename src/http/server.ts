@@ -37,6 +37,9 @@ export function sendError(res: http.ServerResponse, status: number, code: string
 export class HttpServer {
   private readonly server: http.Server;
   private readonly routes: Route[] = [];
+  /** Set when the member starts leaving: answers then close their connection (see drain()). */
+  private draining = false;
+  private closing: Promise<void> | null = null;
 
   constructor(private readonly logger: Logger) {
     this.server = http.createServer((req, res) => void this.dispatch(req, res));
@@ -62,14 +65,39 @@ export class HttpServer {
     return { host, port: a.port };
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
+  /**
+   * From now on every answer carries `Connection: close`, so no client keeps a connection to this
+   * server: when it finally closes there is no idle keep-alive connection a client could be
+   * sending a request on at that very moment (that request would fail without being processed).
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /**
+   * Stops accepting connections, closes idle ones, and lets requests in flight finish for up to
+   * `graceMs` (0: cut every connection at once). Resolves when every connection is closed.
+   */
+  close(graceMs = 0): Promise<void> {
+    this.draining = true;
+    if (this.closing) {
+      if (graceMs === 0) this.server.closeAllConnections();
+      return this.closing;
+    }
+    this.closing = new Promise<void>((resolve) => {
+      const cut = graceMs > 0 ? setTimeout(() => this.server.closeAllConnections(), graceMs) : null;
+      this.server.close(() => {
+        if (cut) clearTimeout(cut);
+        resolve();
+      });
+      if (cut) this.server.closeIdleConnections();
+      else this.server.closeAllConnections();
     });
+    return this.closing;
   }
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.draining) res.setHeader('connection', 'close');
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');

@@ -25,6 +25,7 @@ import { DEFAULT_SESSION_LIMITS } from '../session/limits.js';
 import type { SessionsApi } from './sessions-api.js';
 import { installSessionRoutes } from '../http/session-routes.js';
 import type { ReplicationEvent } from '../replication/index.js';
+import { partitionOf } from '../placement/partition.js';
 
 /** Replication message ids live in 30..79 (src/wire/message-types.ts). */
 function isReplicationMessageType(type: number): boolean {
@@ -35,6 +36,17 @@ export interface MemberChangeEvent {
   member: MemberStatus;
   previous: MemberState | null;
   reason: string;
+}
+
+/** Where a session lives, by the partition table this member routes by (`node.locate(id)`). */
+export interface SessionLocation {
+  partition: number;
+  /** Epoch of the partition table the answer comes from. */
+  epoch: number;
+  /** The member that serves the session's reads and writes (null if the partition has no owner). */
+  primary: MemberStatus | null;
+  /** The members holding copies, in promotion order. */
+  backups: MemberStatus[];
 }
 
 export interface SessionMeshNodeEvents {
@@ -63,6 +75,9 @@ function toStatus(m: MemberRecord): MemberStatus {
 export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   private membership!: Membership;
   private readonly timer: MachineTimer;
+  /** close() was called: /healthz says 503, the hand-off runs, ops are still served. */
+  private draining = false;
+  /** The machines are no longer driven (after the hand-off and the HTTP drain). */
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly startedAtMs: number;
@@ -211,8 +226,11 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
 
   private installRoutes(http: HttpServer): void {
     http.route('GET', '/healthz', ({ res }) => {
-      const joined = !this.closed && this.membership?.isJoined() === true;
-      sendJson(res, joined ? 200 : 503, { ok: joined, joined, closing: this.closed });
+      // 503 from the first moment of close(): load balancers take this member out of rotation
+      // while it hands off its partitions (and still serves whatever reaches it meanwhile).
+      const joined = this.membership?.isJoined() === true;
+      const ok = joined && !this.draining;
+      sendJson(res, ok ? 200 : 503, { ok, joined, closing: this.draining });
     });
     http.route('GET', '/status', ({ res }) => sendJson(res, 200, this.status()));
   }
@@ -321,6 +339,20 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       .sort((a: MemberStatus, b: MemberStatus) => (a.name === b.name ? (a.id < b.id ? -1 : 1) : a.name < b.name ? -1 : 1));
   }
 
+  /**
+   * Where `sessionId` lives: its partition, primary and backups by this member's current partition
+   * table (null before the first table). No I/O, so it is cheap enough for every request (route
+   * hints, dashboards); after a failover it names the promoted primary as soon as this member
+   * adopted the new table.
+   */
+  locate(sessionId: string): SessionLocation | null {
+    const table = this.service?.replicator.currentTable();
+    if (!table) return null;
+    const partition = partitionOf(sessionId, table.partitions);
+    const owners = (table.owners[partition] ?? []).map((id) => this.membership.member(id)).map((m) => (m ? toStatus(m) : null));
+    return { partition, epoch: table.epoch, primary: owners[0] ?? null, backups: owners.slice(1).filter((m): m is MemberStatus => m !== null) };
+  }
+
   status(): NodeStatus {
     const members = this.members();
     const self = members.find((m) => m.id === this.id)!;
@@ -335,27 +367,66 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
     };
   }
 
-  /** Graceful stop: announce the leave to every member, then close sockets. Idempotent. */
+  /**
+   * Graceful stop (docs/architecture.md "Graceful leave"). Idempotent; resolves when done.
+   * 1. Draining: /healthz answers 503 `closing: true` (load balancers stop sending here) and every
+   *    HTTP answer closes its connection; session ops are still accepted and routed.
+   * 2. Hand-off: the Replicator's leave moves every partition copy held here to other members,
+   *    bounded by `leaveTimeoutMs` (a warning with what was left if it runs out).
+   * 3. HTTP stops accepting connections; requests in flight finish (bounded by `opTimeoutMs`).
+   * 4. Membership leave is announced; then ops still pending fail with ERR_CLOSED and the
+   *    transport closes.
+   */
   close(): Promise<void> {
     return this.shutdown(true);
   }
 
-  private shutdown(announce: boolean): Promise<void> {
+  /** True from the moment close() was called. */
+  isClosing(): boolean {
+    return this.draining;
+  }
+
+  private shutdown(graceful: boolean): Promise<void> {
     if (this.closing) return this.closing;
-    this.closed = true;
+    this.draining = true;
+    this.http?.drain();
     this.closing = (async () => {
-      this.timer.cancel();
       this.dnsDiscovery?.stop();
       await this.multicast?.stop();
-      this.service?.close();
-      if (announce && this.membership) {
+      if (graceful && this.membership && this.service) {
+        await this.handOff();
+        // In-flight requests still need the cluster (their ops are forwarded to primaries), so
+        // HTTP drains before this member leaves membership.
+        await this.http?.close(this.options.opTimeoutMs + 1000);
+        const idle = await this.service.idle(this.options.opTimeoutMs + 1000);
+        if (!idle) this.logger.warn({ opsPending: this.service.leaveProgress().opsPending }, 'session operations still pending after the drain; they fail with ERR_CLOSED');
+      }
+      this.closed = true;
+      this.timer.cancel();
+      if (graceful && this.membership) {
         for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
         this.logger.info({}, 'left the cluster');
       }
+      this.service?.close();
       await this.http?.close();
       await this.transport.close();
     })();
     return this.closing;
+  }
+
+  /** Step 2 of close(): hands off this member's partitions, bounded by leaveTimeoutMs. */
+  private async handOff(): Promise<void> {
+    const timeoutMs = this.options.leaveTimeoutMs;
+    if (timeoutMs === 0) {
+      this.logger.info({}, 'leaving without hand-off (leaveTimeoutMs 0): the survivors re-replicate this member\'s copies');
+      return;
+    }
+    const before = this.service.leaveProgress();
+    this.logger.info({ sessions: before.sessionsHeld, partitions: before.partitionsListed, timeoutMs }, 'leaving: handing off partitions');
+    const r = await this.service.leave(timeoutMs, { holdsData: this.options.role === 'member' });
+    const details = { elapsedMs: r.elapsedMs, sessionsHeld: r.sessionsHeld, partitionsListed: r.partitionsListed, opsPending: r.opsPending };
+    if (r.completed) this.logger.info(details, 'hand-off complete');
+    else this.logger.warn({ ...details, timeoutMs }, `hand-off did not complete within leaveTimeoutMs (${timeoutMs} ms); leaving anyway, the survivors re-replicate what was still here`);
   }
 }
 

@@ -13,6 +13,7 @@ import { DEFAULT_MULTICAST_GROUP, DEFAULT_MULTICAST_PORT } from './discovery/mul
 
 export const DEFAULT_PEER_PORT = 7400;
 export const DEFAULT_CLUSTER = 'sessionmesh';
+export const DEFAULT_LEAVE_TIMEOUT_MS = 20_000;
 
 export interface NodeOptions {
   /** Human-readable member name, shown in status and logs. Default: `<hostname>-<pid>`. */
@@ -62,6 +63,13 @@ export interface NodeOptions {
   partitions?: number;
   /** Upper bound for one session operation, including waiting for a new partition table. Default 5000. */
   opTimeoutMs?: number;
+  /**
+   * Graceful leave (`close()`, SIGTERM): how long to wait for this member's partitions to be handed
+   * off before leaving anyway (logged as a warning with what was still held). Default 20000 (fits in
+   * Kubernetes' default 30 s grace period together with the HTTP drain); 0 skips the hand-off
+   * (the member leaves like before: its copies are re-replicated from the survivors).
+   */
+  leaveTimeoutMs?: number;
   /** Enables the HTTP session API (/v1/sessions); callers send `Authorization: Bearer <token>`. */
   apiToken?: string;
   /** Largest session (encoded). Default 1 MiB. */
@@ -97,6 +105,9 @@ export interface ResolvedOptions {
   replication: Partial<ReplicationConfig>;
   apiToken: string | null;
   maxSessionBytes: number;
+  leaveTimeoutMs: number;
+  /** Bound for one session operation (the resolved replication.opTimeoutMs). */
+  opTimeoutMs: number;
 }
 
 function fail(message: string): never {
@@ -112,6 +123,11 @@ function port(name: string, v: unknown, allowZero = true): number {
 
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function nonNegativeInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -151,12 +167,14 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     ...(o.partitions === undefined ? {} : { partitions: o.partitions }),
     ...(o.opTimeoutMs === undefined ? {} : { opTimeoutMs: o.opTimeoutMs }),
   };
-  resolveReplicationConfig(replication); // throws ERR_CONFIG naming the bad value
+  const resolvedReplication = resolveReplicationConfig(replication); // throws ERR_CONFIG naming the bad value
   const apiToken = o.apiToken === undefined || o.apiToken === '' ? null : text('apiToken', o.apiToken, 4096);
   if (apiToken !== null && apiToken.length < 8) fail('apiToken must be at least 8 characters');
   return {
     replication,
     apiToken,
+    leaveTimeoutMs: o.leaveTimeoutMs === undefined ? DEFAULT_LEAVE_TIMEOUT_MS : nonNegativeInt('leaveTimeoutMs', o.leaveTimeoutMs),
+    opTimeoutMs: resolvedReplication.opTimeoutMs,
     maxSessionBytes: o.maxSessionBytes === undefined ? 1024 * 1024 : positiveInt('maxSessionBytes', o.maxSessionBytes),
     name: o.name === undefined ? `${hostname()}-${process.pid}` : text('name', o.name, 64),
     cluster: o.cluster === undefined ? DEFAULT_CLUSTER : text('cluster', o.cluster),

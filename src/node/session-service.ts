@@ -2,6 +2,9 @@
  * Drives the pure Replicator with real time, a timer and the transport, and offers its ops as
  * the promise-based SessionsApi. Every promise settles: the Replicator completes every op within
  * opTimeoutMs (with ERR_TIMEOUT at worst), and close() rejects what is still pending.
+ *
+ * Graceful leave (node.close()): leave() hands off every copy this member holds while ops keep
+ * being accepted and routed to their primaries; the node closes the service only afterwards.
  */
 import { SessionMeshError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -32,12 +35,28 @@ export interface SessionServiceOptions {
   onEvent: (e: ReplicationEvent) => void;
 }
 
+/** How a graceful leave ended, and (for the log) what was still here when it ended. */
+export interface LeaveOutcome {
+  /** True: the Replicator reported leaveComplete; false: the timeout came first. */
+  completed: boolean;
+  elapsedMs: number;
+  /** Session copies still held here. */
+  sessionsHeld: number;
+  /** Partitions whose committed table still lists this member (as owner or migration target). */
+  partitionsListed: number;
+  /** Session operations submitted here and not yet completed. */
+  opsPending: number;
+}
+
 export class SessionService implements SessionsApi {
   readonly replicator: Replicator;
   private readonly pending = new Map<number, Pending>();
   private nextOpId = 1;
   private readonly timer: MachineTimer;
   private closed = false;
+  private leaveCompleted = false;
+  private leaveWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly o: SessionServiceOptions) {
     this.timer = new MachineTimer(o.clock, () => this.drive((now) => this.replicator.tick(now)));
@@ -77,9 +96,14 @@ export class SessionService implements SessionsApi {
         this.pending.delete(out.opId);
         if ('error' in out) p.reject(out.error);
         else p.resolve(out.result);
+        if (this.pending.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         return;
       }
       case 'event':
+        if (out.event.type === 'leaveComplete') {
+          this.leaveCompleted = true;
+          for (const w of this.leaveWaiters.splice(0)) w();
+        }
         this.o.onEvent(out.event);
         return;
       case 'warn':
@@ -101,11 +125,65 @@ export class SessionService implements SessionsApi {
     });
   }
 
+  /**
+   * Graceful leave: asks the Replicator to hand off every copy held here and resolves when it
+   * reports leaveComplete, or after `timeoutMs` with completed: false. Ops keep being served
+   * meanwhile. A member with nothing to hand off (role `client`, which never holds copies, or no
+   * partition table yet and no session) completes at once: no table can list it, so no migration
+   * would ever be planned for it to wait on.
+   */
+  leave(timeoutMs: number, options: { holdsData: boolean }): Promise<LeaveOutcome> {
+    const startMs = this.o.clock.nowMs();
+    const outcome = (completed: boolean): LeaveOutcome => ({ completed, elapsedMs: this.o.clock.nowMs() - startMs, ...this.leaveProgress() });
+    if (this.closed) return Promise.resolve(outcome(false));
+    if (!options.holdsData || (this.replicator.currentTable() === null && this.replicator.store.size === 0)) return Promise.resolve(outcome(true));
+    return new Promise<LeaveOutcome>((resolve) => {
+      if (this.leaveCompleted) return resolve(outcome(true));
+      const done = () => {
+        clearTimeout(timer);
+        resolve(outcome(true));
+      };
+      const timer = setTimeout(() => {
+        this.leaveWaiters = this.leaveWaiters.filter((w) => w !== done);
+        resolve(outcome(false));
+      }, timeoutMs);
+      // Registered before leave(): with no other data member the Replicator completes at once.
+      this.leaveWaiters.push(done);
+      this.drive((now) => this.replicator.leave(now));
+    });
+  }
+
+  /** What still ties this member to the cluster's data (for the leave timeout warning). */
+  leaveProgress(): Omit<LeaveOutcome, 'completed' | 'elapsedMs'> {
+    const t = this.replicator.currentTable();
+    let partitionsListed = 0;
+    if (t) for (let p = 0; p < t.partitions; p++) if (t.owners[p]!.includes(this.o.selfId) || t.target[p]!.includes(this.o.selfId)) partitionsListed++;
+    return { sessionsHeld: this.replicator.store.size, partitionsListed, opsPending: this.pending.size };
+  }
+
+  /** Resolves true once no op submitted here is pending, false if that takes longer than `timeoutMs`. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.pending.size === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      this.idleWaiters.push(done);
+    });
+  }
+
+  /** Stops driving the Replicator; ops still pending (and any submitted later) fail with ERR_CLOSED. */
   close(): void {
     this.closed = true;
     this.timer.cancel();
     for (const p of this.pending.values()) p.reject(new SessionMeshError('ERR_CLOSED', 'the node closed before the operation completed'));
     this.pending.clear();
+    for (const w of this.idleWaiters.splice(0)) w();
   }
 
   // ---- SessionsApi
