@@ -1,6 +1,6 @@
 /** Public API of sessionmesh. Everything not exported here is internal. */
 export { createNode, SessionMeshNode } from './node/node.js';
-export type { MemberChangeEvent, SessionMeshNodeEvents } from './node/node.js';
+export type { MemberChangeEvent, SessionMeshNodeEvents, SessionLocation } from './node/node.js';
 export type { NodeOptions } from './node/options.js';
 export type { NodeStatus, MemberStatus } from './node/status.js';
 export type { MemberState, MemberRole } from './membership/member.js';

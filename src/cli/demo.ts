@@ -1,130 +1,52 @@
 /**
- * `sessionmesh demo`: three real member processes on loopback, a small session workload through
- * their HTTP API (counters incremented and checked), and a live view of the cluster as the first
- * reachable member sees it. Kill one (its PID is printed) and watch it be declared dead while the
- * workload loses nothing; Ctrl-C stops everything (each member leaves gracefully).
+ * `sessionmesh demo` (what `npm run demo` runs): the Express demo — three example apps, each one
+ * a cluster member, behind a built-in round-robin balancer on http://127.0.0.1:8080
+ * (src/demo/launcher.ts). `--workload` runs the terminal-only demo over the HTTP session API
+ * instead (src/demo/workload.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
-import { fetchStatus, renderStatus } from './status.js';
+import { DEFAULT_DEMO_PORT, runExpressDemo } from '../demo/launcher.js';
+import { runWorkloadDemo } from '../demo/workload.js';
 
-const MEMBERS = 3;
-const DEMO_SESSIONS = 20;
+export const DEMO_USAGE = `Usage: sessionmesh demo [--port N]
+       sessionmesh demo --workload [--base-port N] [--duration-ms N]
+
+Starts three copies of examples/express/app.js (Express + express-session with the sessionmesh
+store), each one a cluster member, behind a round-robin load balancer, and prints the page to open.
+Kill a member from the page (or with kill -9) and the counter goes on. Ctrl-C stops everything.
+
+Options:
+  --port N        balancer port (default ${DEFAULT_DEMO_PORT}, or SESSIONMESH_DEMO_PORT); the apps use
+                  N+1..N+3 and their cluster peers N+101..N+103
+  --workload      instead: three \`sessionmesh start\` members and a counter workload through
+                  their HTTP API, shown in the terminal
+  --help, -h      show this help
+`;
 
 export async function runDemo(argv: string[]): Promise<number> {
+  if (argv.includes('--workload')) return runWorkloadDemo(argv.filter((a) => a !== '--workload'));
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { 'base-port': { type: 'string' }, 'duration-ms': { type: 'string' } } }));
+    ({ values } = parseArgs({ args: argv, strict: true, options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const basePort = values['base-port'] === undefined ? 7401 : Number(values['base-port']);
-  if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65000) throw new UsageError('--base-port must be an integer 1024..65000');
-  const durationMs = values['duration-ms'] === undefined ? Infinity : Number(values['duration-ms']);
-  const secret = randomBytes(18).toString('base64url');
-  const apiToken = randomBytes(18).toString('base64url');
-  const cli = fileURLToPath(new URL('./main.js', import.meta.url));
-  const children: ChildProcess[] = [];
-  const httpPorts: number[] = [];
-  for (let i = 0; i < MEMBERS; i++) {
-    const port = basePort + i;
-    const httpPort = basePort + 1000 + i;
-    httpPorts.push(httpPort);
-    const args = [cli, 'start', '--name', `demo-${i + 1}`, '--port', String(port), '--http-port', String(httpPort), '--log-level', 'warn', '--api-token', apiToken];
-    if (i > 0) args.push('--seeds', `127.0.0.1:${basePort}`);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SESSIONMESH_SECRET: secret } });
-    children.push(child);
+  if (values.help) {
+    process.stdout.write(DEMO_USAGE);
+    return 0;
   }
-  const tty = process.stdout.isTTY === true;
-  process.stdout.write(
-    `sessionmesh demo: ${MEMBERS} members on 127.0.0.1:${basePort}-${basePort + MEMBERS - 1}\n` +
-      children.map((c, i) => `  demo-${i + 1}  pid ${c.pid}  status http://127.0.0.1:${httpPorts[i]}/status`).join('\n') +
-      `\nTry: kill -9 ${children[1]!.pid}   (demo-2 is declared dead within a second or two; the workload keeps going, losing nothing)\nCtrl-C stops the demo.\n\n`,
-  );
-
-  let stopping = false;
-  const exited = children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve()))));
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(exited);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-
-  // A small workload, so the table shows sessions: DEMO_SESSIONS counters, each incremented once a
-  // second through a member picked in turn; every acknowledged value is checked on the next read.
-  const live = () => httpPorts.filter((_, i) => children[i]!.exitCode === null && children[i]!.signalCode === null);
-  const call = async (port: number, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(6000),
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, any> | null };
-  };
-  const counters = new Map<string, number>();
-  let ok = 0;
-  let failed = 0;
-  let lost = 0;
-  let turn = 0;
-  const workload = async () => {
-    const ports = live();
-    if (ports.length === 0) return;
-    try {
-      if (counters.size < DEMO_SESSIONS) {
-        const r = await call(ports[turn++ % ports.length]!, 'POST', '/v1/sessions', { data: { count: 0 } });
-        if (r.status === 201) counters.set(r.body!.id as string, 0);
-        else failed++;
-        return;
-      }
-      await Promise.all(
-        [...counters].map(async ([id, expected]) => {
-          const port = ports[turn++ % ports.length]!;
-          const got = await call(port, 'GET', `/v1/sessions/${id}`);
-          if (got.status !== 200) return void failed++;
-          if (got.body!.data.count !== expected) lost++;
-          const put = await call(port, 'PATCH', `/v1/sessions/${id}`, { set: { count: expected + 1 } });
-          if (put.status === 200) {
-            counters.set(id, expected + 1);
-            ok++;
-          } else failed++;
-        }),
-      );
-    } catch {
-      failed++;
-    }
-  };
-
-  const started = Date.now();
-  while (!stopping && Date.now() - started < durationMs) {
-    await new Promise((r) => setTimeout(r, 1000));
-    if (stopping) break;
-    for (let i = 0; i < 5 && counters.size < DEMO_SESSIONS && !stopping; i++) await workload();
-    if (counters.size >= DEMO_SESSIONS) await workload();
-    let shown = false;
-    for (let i = 0; i < MEMBERS && !shown; i++) {
-      if (children[i]!.exitCode !== null) continue;
-      try {
-        const s = await fetchStatus(`127.0.0.1:${httpPorts[i]}`, 800);
-        const work = `workload: ${counters.size} sessions, ${ok} acknowledged increments, ${failed} failed requests, ${lost} lost updates`;
-        process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${new Date().toISOString()}\n${renderStatus(s)}\n${work}\n\n`);
-        shown = true;
-      } catch {
-        // not up yet, or just killed: ask the next one
-      }
-    }
-    if (children.every((c) => c.exitCode !== null)) {
-      process.stdout.write('every member has exited\n');
-      break;
-    }
+  const raw = values.port ?? process.env.SESSIONMESH_DEMO_PORT;
+  const port = raw === undefined || raw === '' ? DEFAULT_DEMO_PORT : Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65432) throw new UsageError(`--port must be an integer 1..65432, got "${raw}"`);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await runExpressDemo({ port, out: process.stdout, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  await stop();
-  process.stdout.write('demo stopped\n');
-  return 0;
 }

@@ -40,9 +40,9 @@ describe('sessionmesh CLI', () => {
     assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
   });
 
-  it('demo starts three members, shows them alive, and stops by itself with --duration-ms', () => {
+  it('demo --workload starts three members, shows them alive, and stops by itself with --duration-ms', () => {
     const basePort = 20000 + (process.pid % 20000);
-    const r = spawnSync(process.execPath, [CLI, 'demo', '--base-port', String(basePort), '--duration-ms', '5000'], { encoding: 'utf8', timeout: 25_000 });
+    const r = spawnSync(process.execPath, [CLI, 'demo', '--workload', '--base-port', String(basePort), '--duration-ms', '5000'], { encoding: 'utf8', timeout: 25_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /3 alive/);
     assert.match(r.stdout, /workload: \d+ sessions, \d+ acknowledged increments, 0 failed requests, 0 lost updates/);
