@@ -838,7 +838,9 @@ export class Membership {
 
   /** Join through `seeds` until the first reply; once joined, Sync with them (merges clusters). */
   private contactSeeds(seeds: PeerAddress[]): void {
-    this.pendingSeeds = this.pendingSeeds.filter((s) => !this.list.findLiveByAddress(s.host, s.port));
+    // Before the join even a seed we already see alive (it probed or gossiped to us first) is
+    // asked again: only a JoinReply marks this member joined, so a lost reply must be retried.
+    if (this.joined) this.pendingSeeds = this.pendingSeeds.filter((s) => !this.list.findLiveByAddress(s.host, s.port));
     const stillPending = seeds.filter((s) => this.pendingSeeds.includes(s));
     for (const s of stillPending) {
       const to = { address: { host: s.host, port: s.port } };

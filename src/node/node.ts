@@ -22,7 +22,8 @@ import { DnsDiscovery } from './discovery/dns.js';
 import { SessionService } from './session-service.js';
 import { MachineTimer } from './machine-timer.js';
 import { DEFAULT_SESSION_LIMITS } from '../session/limits.js';
-import type { SessionsApi } from './sessions-api.js';
+import type { NodeSessionsApi } from './sessions-api.js';
+import { MessageType } from '../wire/message-types.js';
 import { installSessionRoutes } from '../http/session-routes.js';
 import type { ReplicationEvent } from '../replication/index.js';
 import { partitionOf } from '../placement/partition.js';
@@ -54,6 +55,8 @@ export interface SessionMeshNodeEvents {
   member: [MemberChangeEvent];
   /** This member joined the cluster. */
   joined: [];
+  /** This member left the cluster (close() finished its hand-off); session ops fail with ERR_CLOSED from now on. */
+  left: [];
   /** Replication: a partition table was adopted, primaries moved, a migration started/finished, a session expired. */
   replication: [ReplicationEvent];
 }
@@ -164,6 +167,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       addressOf: (id) => this.membership.member(id),
       logger: this.logger.child({ component: 'replication' }),
       onEvent: (e) => this.onReplicationEvent(e),
+      members: () => this.membership.members(),
     });
     if (this.http && o.apiToken !== null) {
       installSessionRoutes(this.http, this.service, { token: o.apiToken, maxBodyBytes: o.maxSessionBytes + 64 * 1024, logger: this.logger.child({ component: 'api' }) });
@@ -242,11 +246,13 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
     let changed = false;
     for (const out of outputs) {
       this.apply(out);
-      if (out.kind === 'change') changed = true;
+      if (out.kind === 'change' || out.kind === 'joined') changed = true;
     }
     this.schedule();
     // Placement follows membership: every change (join, death, leave) may move partitions.
-    if (changed && !this.closed) this.service.membershipChanged(this.membership.members());
+    // Only once joined: before that the view holds only this member, which would commit a
+    // partition table of its own and serve ops from it (every session "not found").
+    if (changed && !this.closed && this.membership.isJoined()) this.service.membershipChanged(this.membership.members());
   }
 
   private onReplicationEvent(e: ReplicationEvent): void {
@@ -268,7 +274,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   }
 
   /** Session operations (create/get/update/touch/destroy), routed to each session's primary. */
-  get sessions(): SessionsApi {
+  get sessions(): NodeSessionsApi {
     return this.service;
   }
 
@@ -302,6 +308,8 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   private onMessage(msg: InboundMessage): void {
     if (isMembershipMessageType(msg.type)) {
       this.drive((now) => this.membership.receive(now, { id: msg.from.id, address: msg.from.address }, msg.type, msg.body));
+    } else if (msg.type === MessageType.SessionList) {
+      this.service.answerList(msg);
     } else if (isReplicationMessageType(msg.type)) {
       this.service.receive(msg.from.id, msg.type, msg.body);
     } else {
@@ -407,6 +415,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
         for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
         this.logger.info({}, 'left the cluster');
       }
+      this.emit('left');
       this.service?.close();
       await this.http?.close();
       await this.transport.close();

@@ -68,6 +68,8 @@ interface PendingWrite {
   origin: Origin;
   result: OpResult | null;
   finished: boolean;
+  /** Ids of the written sessions (for handOverWrite). */
+  ids: string[];
 }
 
 interface Stream {
@@ -87,6 +89,8 @@ interface Handoff {
   to: string;
   records: SessionRecord[];
   sentAtMs: number;
+  /** Set for the hand-off of a write this member applied as primary and could not get acknowledged (handOverWrite). */
+  write?: PendingWrite;
 }
 
 /** Bounds on untrusted message contents (beyond the frame size limit). */
@@ -205,7 +209,9 @@ export class Replicator {
       if (nowMs >= lo.deadlineMs) this.completeLocal(lo, timeout(lo.op));
       else if (lo.state === 'wait' && nowMs >= lo.retryAtMs) this.route(lo);
       else if (lo.state === 'remote' && nowMs >= lo.sentAtMs + 2 * c.retryMs) {
-        if (primaryIn(this.table, partitionOfOp(lo.op, c.partitions)) === lo.to && this.alive.has(lo.to)) this.sendOp(lo);
+        // Same request id to the same member (it answers a duplicate from its dedup cache), even
+        // when the table moved the partition: see rerouteWaiting().
+        if (this.alive.has(lo.to)) this.sendOp(lo);
         else this.route(lo);
       }
     }
@@ -230,6 +236,10 @@ export class Replicator {
       if (s.done && nowMs >= s.reportedAtMs + c.tableRefreshMs) this.reportMigrated(s);
     }
     for (const [h, ho] of [...this.handoffs]) {
+      if (ho.write !== undefined) {
+        this.retryWriteHandoff(h, ho);
+        continue;
+      }
       // A lost handoff or ack must not stall the cleanup (merging twice is harmless): resend it
       // like a request, or forget it when p's primary changed (the next anti-entropy round
       // hands off to the new one).
@@ -332,7 +342,11 @@ export class Replicator {
   private rerouteWaiting(all: boolean): void {
     for (const lo of [...this.localOps.values()]) {
       if (lo.state === 'wait') this.route(lo);
-      else if (all && lo.state === 'remote' && lo.to !== primaryIn(this.table, partitionOfOp(lo.op, this.config.partitions))) this.route(lo);
+      // A remote op goes elsewhere only when its member is gone. One that is alive answers: it
+      // may have applied the op before the table moved the partition (a handover, a graceful
+      // leave), and sending it to the new primary too would apply it twice or fail its ifVersion.
+      // If it is not primary any more it says so (ERR_NOT_PRIMARY), and the op is routed again.
+      else if (all && lo.state === 'remote' && !this.alive.has(lo.to)) this.route(lo);
     }
   }
 
@@ -445,7 +459,7 @@ export class Replicator {
   private replicate(p: number, records: SessionRecord[], origin: Origin, result: OpResult | null): void {
     const required = new Set(this.replicasOf(p));
     const deadlineMs = origin.kind === 'local' ? (this.localOps.get(origin.opId)?.deadlineMs ?? this.nowMs + this.config.opTimeoutMs) : this.nowMs + this.config.opTimeoutMs;
-    const w: PendingWrite = { seq: this.nextSeq++, p, wire: records.map(recordToWire), required, acked: new Set(), sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false };
+    const w: PendingWrite = { seq: this.nextSeq++, p, wire: records.map(recordToWire), required, acked: new Set(), sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids: records.map((r) => r.id) };
     this.writes.set(w.seq, w);
     for (const m of required) this.send(m, MessageType.ReplDelta, { p, s: w.seq, recs: w.wire });
     this.checkWrite(w);
@@ -589,6 +603,12 @@ export class Replicator {
     // carries on with its own tables, which win at the heal. A coordinator whose leave completed
     // commits nothing either: its successor confirmed its last table and takes over from it.
     if (!this.hasQuorum() || this.leaveDone) return;
+    // A member whose membership view lacks members the committed table names has not seen the
+    // cluster yet (a joiner before its join completed: it knows only itself). Planning from that
+    // view would declare every owner lost and commit itself owner of every partition, with no
+    // data; that table could even reach the cluster. It waits for a view that knows them (dead
+    // members stay known for membership's deadRetentionMs, so real failures are still planned).
+    if (this.table !== null && !this.viewKnowsTable(this.table)) return;
     this.planDirty = false;
     const leaving = new Set([...this.leavers].filter((id) => this.alive.has(id)));
     const plan = planTable(this.table, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving);
@@ -604,6 +624,12 @@ export class Replicator {
     };
     this.adopt(next, true);
     for (const id of this.alive) if (id !== this.selfId) this.sendTable(id, true);
+  }
+
+  private viewKnowsTable(t: ReplTable): boolean {
+    const known = new Set(this.members.map((m) => m.id));
+    const knows = (rows: readonly (readonly string[])[]) => rows.every((row) => row.every((id) => known.has(id)));
+    return knows(t.owners) && knows(t.target);
   }
 
   private adopt(t: ReplTable, committedByMe: boolean): void {
@@ -625,10 +651,10 @@ export class Replicator {
     const lostSet = new Set(lost);
     for (const w of [...this.writes.values()]) {
       if (lostSet.has(w.p)) {
-        // Not primary any more: the new primary's backups would refuse our deltas. The op is
-        // retried at the new primary (the requester does it transparently).
+        // Not primary any more: the new primary's backups would refuse our deltas. The write was
+        // applied here, so it is not retried elsewhere (see handOverWrite).
         this.writes.delete(w.seq);
-        if (!w.finished) this.finish(w.origin, notPrimary(w.p));
+        if (!w.finished) this.handOverWrite(w);
         continue;
       }
       // Only shrink: a copy added since is brought up to date by its migration stream.
@@ -753,6 +779,47 @@ export class Replicator {
     this.send(primary, MessageType.ReplHandoff, { p, h, recs: chunk.records.map(recordToWire) });
   }
 
+  /**
+   * A write this member applied as primary, whose partition moved (a rebalance, a graceful
+   * leave) before every copy acknowledged it. It must not fail with ERR_NOT_PRIMARY: the
+   * requester would retry it at the new primary, which may already hold it (through our delta,
+   * a migration chunk or a repair) and would then apply it twice or refuse its ifVersion. So its
+   * records are handed off to the new primary, which merges and replicates them like a write,
+   * and the write is acknowledged when that primary acknowledges the hand-off (ERR_TIMEOUT at
+   * the write's deadline otherwise).
+   */
+  private handOverWrite(w: PendingWrite): void {
+    const records: SessionRecord[] = [];
+    for (const id of w.ids) {
+      const r = this.store.get(id);
+      if (r !== undefined) records.push(r);
+    }
+    const h = this.nextHandoff++;
+    this.handoffs.set(h, { p: w.p, to: '', records, sentAtMs: -Infinity, write: w });
+    this.retryWriteHandoff(h, this.handoffs.get(h)!);
+  }
+
+  /** Sends a write hand-off to p's current primary (again, after 2 × retryMs without an answer). */
+  private retryWriteHandoff(h: number, ho: Handoff): void {
+    const w = ho.write!;
+    if (this.nowMs >= w.deadlineMs) {
+      this.handoffs.delete(h);
+      return this.finish(w.origin, timeout());
+    }
+    const primary = primaryIn(this.table, ho.p);
+    if (primary === this.selfId) {
+      // Primary again: replicate the records from here like any write.
+      this.handoffs.delete(h);
+      const records = ho.records.map((r) => this.store.get(r.id) ?? r);
+      return this.replicate(ho.p, records, w.origin, w.result);
+    }
+    if (primary === undefined || !this.alive.has(primary)) return; // wait for the next table
+    if (primary === ho.to && this.nowMs < ho.sentAtMs + 2 * this.config.retryMs) return;
+    ho.to = primary;
+    ho.sentAtMs = this.nowMs;
+    this.send(primary, MessageType.ReplHandoff, { p: ho.p, h, recs: ho.records.map(recordToWire) });
+  }
+
   private onHandoff(from: string, body: Record<string, unknown>): void {
     const p = this.partitionField(body.p);
     const h = body.h;
@@ -770,8 +837,14 @@ export class Replicator {
     if (!Number.isSafeInteger(h)) throw bad('handoff ack');
     const ho = this.handoffs.get(h as number);
     if (ho === undefined || ho.to !== from) return;
+    // A refused write hand-off stays: tick() sends it to whoever is primary then.
+    if (body.ok !== true && ho.write !== undefined) return this.onNack(from, body);
     this.handoffs.delete(h as number);
     if (body.ok !== true) return this.onNack(from, body);
+    if (ho.write !== undefined) {
+      ho.write.finished = true;
+      this.finish(ho.write.origin, ho.write.result);
+    }
     const t = this.table;
     if (t !== null && (t.owners[ho.p]!.includes(this.selfId) || t.target[ho.p]!.includes(this.selfId))) return; // ours again
     // Drop only copies unchanged since they were sent; a newer one goes in the next handoff.

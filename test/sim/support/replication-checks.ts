@@ -1,8 +1,14 @@
 /** End-of-run checks for the replication simulator (after faults stopped and the cluster settled). */
 import { partitionOf } from '../../../src/placement/index.js';
 import { toPlainData } from '../../../src/session/record.js';
+import type { Replicator } from '../../../src/replication/replicator.js';
 import type { ReplCluster } from './replication-cluster.js';
 import type { Workload } from './replication-workload.js';
+
+/** The members whose copies the final checks read (every running data member). */
+export interface CheckedCluster {
+  up(): { id: string; rep: Replicator }[];
+}
 
 /** Runs until the cluster settled (same table everywhere, rows full and at their target). */
 export function runUntilSettled(c: ReplCluster, maxMs: number, eachStep?: () => void): void {
@@ -24,7 +30,7 @@ export function describe(c: ReplCluster): string {
     .join('; ');
 }
 
-export function checkFinal(c: ReplCluster, w: Workload): void {
+export function checkFinal<P extends { id: string }>(c: CheckedCluster, w: Workload<P>): void {
   const ups = c.up();
   const t = ups[0]!.rep.currentTable()!;
   const byId = new Map(ups.map((p) => [p.id, p]));
@@ -39,18 +45,32 @@ export function checkFinal(c: ReplCluster, w: Workload): void {
       if (!t.owners[p]!.includes(proc.id)) throw new Error(`${proc.id} still holds ${proc.rep.store.count(p)} sessions of partition ${p} it does not own`);
     }
   }
-  // Every acknowledged write readable at the primary; destroyed sessions stay destroyed.
+  checkAcknowledged(c, w, 'final');
+}
+
+/**
+ * Every acknowledged write is readable at its partition's primary (per the first running
+ * member's table), and no destroyed session is live there. Call it once the cluster recovered.
+ */
+export function checkAcknowledged<P extends { id: string }>(c: CheckedCluster, w: Workload<P>, where: string): void {
+  const ups = c.up();
+  const t = ups[0]!.rep.currentTable()!;
+  const byId = new Map(ups.map((p) => [p.id, p]));
   for (const s of w.sessions) {
+    // An op still in flight may or may not have been applied yet: the model cannot say.
+    if (s.busyUntilMs === Infinity) continue;
     const p = partitionOf(s.id, t.partitions);
-    const rec = byId.get(t.owners[p]![0]!)!.rep.store.get(s.id);
+    const primary = byId.get(t.owners[p]![0]!);
+    if (primary === undefined) throw new Error(`${where}: partition ${p} has no running primary (owners ${t.owners[p]!.join(',')})`);
+    const rec = primary.rep.store.get(s.id);
     if (s.state === 'destroyed') {
-      if (rec !== undefined && !rec.destroyed) throw new Error(`destroyed session ${s.id} came back`);
+      if (rec !== undefined && !rec.destroyed) throw new Error(`${where}: destroyed session ${s.id} came back`);
       continue;
     }
     if (rec === undefined || rec.destroyed) {
-      if (s.state === 'live') throw new Error(`acknowledged session ${s.id} lost (partition ${p}, owners ${t.owners[p]!.join(',')})`);
+      if (s.state === 'live') throw new Error(`${where}: acknowledged session ${s.id} lost (partition ${p}, owners ${t.owners[p]!.join(',')})`);
       continue;
     }
-    w.checkData(s, toPlainData(rec), 'final');
+    w.checkData(s, toPlainData(rec), where);
   }
 }

@@ -8,12 +8,23 @@
  * or may not have been applied). During a network split every write only adds (both sides'
  * writes are concurrent; the heal picks one by LWW).
  */
-import type { ReplCluster, ReplProcess, OpOutcome } from './replication-cluster.js';
+import type { Random } from '../../../src/clock/clock.js';
+import type { SessionOp } from '../../../src/replication/ops.js';
+import type { ReplProcess, OpOutcome } from './replication-cluster.js';
+
+/** What the workload needs of a simulated cluster (ReplCluster with an oracle, MeshCluster with real membership). */
+export interface WorkloadHost<P extends { id: string }> {
+  readonly random: Random;
+  readonly nowMs: number;
+  /** Members clients may send ops through. */
+  up(): P[];
+  submit(via: P, op: SessionOp, done: (o: OpOutcome) => void): void;
+}
 
 /** One finished client op, for tests that check outcomes per member or per time. */
-export interface OpRecord {
+export interface OpRecord<P extends { id: string } = ReplProcess> {
   kind: 'create' | 'update' | 'get' | 'touch' | 'destroy';
-  via: ReplProcess;
+  via: P;
   submittedAtMs: number;
   outcome: OpOutcome;
 }
@@ -21,7 +32,7 @@ export interface OpRecord {
 const ATTRS = ['a', 'b', 'c'] as const;
 const COOL_DOWN_MS = 200;
 
-interface ModelSession {
+export interface ModelSession {
   id: string;
   possible: Map<string, Set<unknown>>;
   /** live: create acked, no destroy attempted; maybe: a destroy failed; destroyed: a destroy acked. */
@@ -30,7 +41,7 @@ interface ModelSession {
   submittedAtMs: number;
 }
 
-export class Workload {
+export class Workload<P extends { id: string } = ReplProcess> {
   readonly sessions: ModelSession[] = [];
   acked = 0;
   failed = 0;
@@ -39,14 +50,14 @@ export class Workload {
   checkedReads = 0;
   splitMode = false;
   /** Called with every finished op. */
-  observe: ((r: OpRecord) => void) | null = null;
+  observe: ((r: OpRecord<P>) => void) | null = null;
   /** Reads through these members are not checked against the model (e.g. a minority serving stale reads). */
   readonly uncheckedVia = new Set<string>();
   private value = 0;
   private creating = 0;
 
   constructor(
-    private readonly c: ReplCluster,
+    private readonly c: WorkloadHost<P>,
     private readonly maxSessions = 40,
   ) {}
 
@@ -66,7 +77,7 @@ export class Workload {
     else this.destroy(via, s);
   }
 
-  private create(via: ReplProcess): void {
+  private create(via: P): void {
     const v = this.value++;
     this.creating++;
     const at = this.c.nowMs;
@@ -82,7 +93,7 @@ export class Workload {
     });
   }
 
-  private update(via: ReplProcess, s: ModelSession): void {
+  private update(via: P, s: ModelSession): void {
     const k = ATTRS[this.c.random.int(ATTRS.length)]!;
     const v = this.value++;
     this.busy(s);
@@ -99,7 +110,7 @@ export class Workload {
     });
   }
 
-  private get(via: ReplProcess, s: ModelSession): void {
+  private get(via: P, s: ModelSession): void {
     this.busy(s);
     const unchecked = this.uncheckedVia.has(via.id);
     this.c.submit(via, { kind: 'get', id: s.id }, (o) => {
@@ -116,12 +127,12 @@ export class Workload {
     });
   }
 
-  private touch(via: ReplProcess, s: ModelSession): void {
+  private touch(via: P, s: ModelSession): void {
     this.busy(s);
     this.c.submit(via, { kind: 'touch', id: s.id }, (o) => this.done(s, o, 'touch', via));
   }
 
-  private destroy(via: ReplProcess, s: ModelSession): void {
+  private destroy(via: P, s: ModelSession): void {
     this.busy(s);
     this.c.submit(via, { kind: 'destroy', id: s.id }, (o) => {
       this.done(s, o, 'destroy', via);
@@ -134,14 +145,14 @@ export class Workload {
     s.submittedAtMs = this.c.nowMs;
   }
 
-  private done(s: ModelSession, o: OpOutcome, kind: OpRecord['kind'], via: ReplProcess): void {
+  private done(s: ModelSession, o: OpOutcome, kind: OpRecord<P>['kind'], via: P): void {
     this.observe?.({ kind, via, submittedAtMs: s.submittedAtMs, outcome: o });
     s.busyUntilMs = this.c.nowMs + (o.ok ? 0 : COOL_DOWN_MS);
     if (o.ok) this.acked++;
     else this.noteFailure(kind, via, o, s.id);
   }
 
-  private noteFailure(kind: string, via: ReplProcess, o: OpOutcome, id = ''): void {
+  private noteFailure(kind: string, via: P, o: OpOutcome, id = ''): void {
     this.failed++;
     if (!o.ok && this.failures.length < 10) this.failures.push(`${kind} ${id} via ${via.id} at ${Math.round(this.c.nowMs)} ms: ${o.error.code}`);
   }
