@@ -37,6 +37,8 @@ export const ErrorCodes = {
   ERR_NO_QUORUM: 'ERR_NO_QUORUM',
   /** The session does not exist (or expired). */
   ERR_NOT_FOUND: 'ERR_NOT_FOUND',
+  /** A listing would exceed its bound (e.g. more sessions than a store's `all()`/`ids()` may list). */
+  ERR_LIMIT: 'ERR_LIMIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -14,7 +14,12 @@ import type { MemberRecord } from '../membership/member.js';
 import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent } from '../replication/index.js';
 import type { SessionLimits } from '../session/limits.js';
 import { MachineTimer } from './machine-timer.js';
-import type { SessionChange, SessionsApi, SessionView } from './sessions-api.js';
+import type { NodeSessionsApi, SessionChange, SessionView } from './sessions-api.js';
+import type { InboundMessage } from '../transport/transport.js';
+import { MessageType } from '../wire/message-types.js';
+import { drawLocalSessionId } from '../placement/index.js';
+import { isValidSessionId, newSessionId } from '../session/id.js';
+import { liveIds, listClusterIds, listLimit, listRequestFromWire } from './session-listing.js';
 
 interface Pending {
   resolve: (r: OpResult) => void;
@@ -33,6 +38,8 @@ export interface SessionServiceOptions {
   addressOf: (id: string) => MemberRecord | undefined;
   logger: Logger;
   onEvent: (e: ReplicationEvent) => void;
+  /** The membership view, for listIds (which asks every data member). */
+  members?: () => MemberRecord[];
 }
 
 /** How a graceful leave ended, and (for the log) what was still here when it ended. */
@@ -48,7 +55,7 @@ export interface LeaveOutcome {
   opsPending: number;
 }
 
-export class SessionService implements SessionsApi {
+export class SessionService implements NodeSessionsApi {
   readonly replicator: Replicator;
   private readonly pending = new Map<number, Pending>();
   private nextOpId = 1;
@@ -188,8 +195,9 @@ export class SessionService implements SessionsApi {
 
   // ---- SessionsApi
 
-  async create(input: { data?: Record<string, unknown>; maxIdleMs?: number }): Promise<{ id: string; version: number }> {
-    const r = await this.submit({ kind: 'create', data: input.data ?? {}, ...(input.maxIdleMs === undefined ? {} : { maxIdleMs: input.maxIdleMs }) });
+  async create(input: { id?: string; data?: Record<string, unknown>; maxIdleMs?: number }): Promise<{ id: string; version: number }> {
+    if (input.id !== undefined && !isValidSessionId(input.id)) throw new SessionMeshError('ERR_INVALID_VALUE', 'invalid session id (22 to 128 base64url characters)');
+    const r = await this.submit({ kind: 'create', ...(input.id === undefined ? {} : { id: input.id }), data: input.data ?? {}, ...(input.maxIdleMs === undefined ? {} : { maxIdleMs: input.maxIdleMs }) });
     if (r.kind !== 'create') throw unexpected(r);
     return { id: r.id, version: r.version };
   }
@@ -201,7 +209,7 @@ export class SessionService implements SessionsApi {
   }
 
   async update(id: string, change: SessionChange, options: { ifVersion?: number } = {}): Promise<{ version: number }> {
-    const update = { ...(change.set ? { set: change.set } : {}), ...(change.delete ? { delete: change.delete } : {}) };
+    const update = { ...(change.set ? { set: change.set } : {}), ...(change.delete ? { delete: change.delete } : {}), ...(change.maxIdleMs === undefined ? {} : { maxIdleMs: change.maxIdleMs }) };
     const r = await this.submit({ kind: 'update', id, update, ...(options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion }) });
     if (r.kind !== 'update') throw unexpected(r);
     return { version: r.version };
@@ -216,6 +224,36 @@ export class SessionService implements SessionsApi {
   async destroy(id: string): Promise<void> {
     const r = await this.submit({ kind: 'destroy', id });
     if (r.kind !== 'destroy') throw unexpected(r);
+  }
+
+  newLocalId(): string {
+    const draw = () => newSessionId(this.o.random);
+    const t = this.replicator.currentTable();
+    if (t === null) return draw();
+    return drawLocalSessionId(t, this.o.selfId, draw, this.replicator.config.maxIdDraws).id;
+  }
+
+  listIds(options: { limit?: number } = {}): Promise<string[]> {
+    if (this.closed) return Promise.reject(new SessionMeshError('ERR_CLOSED', 'the node is closed'));
+    let limit: number;
+    try {
+      limit = listLimit(options.limit);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const peers = (this.o.members?.() ?? []).filter((m) => m.id !== this.o.selfId && m.role === 'member' && (m.state === 'alive' || m.state === 'suspect'));
+    return listClusterIds({ transport: this.o.transport, peers, local: (l) => liveIds(this.replicator.store, this.o.clock.nowMs(), l), timeoutMs: this.replicator.config.opTimeoutMs }, limit);
+  }
+
+  /** Answers a peer's SessionList request (see session-listing.ts). */
+  answerList(msg: InboundMessage): void {
+    if (!msg.reply || !msg.replyError) return;
+    try {
+      const limit = listRequestFromWire(msg.body);
+      msg.reply(MessageType.SessionListReply, liveIds(this.replicator.store, this.o.clock.nowMs(), limit));
+    } catch (err) {
+      msg.replyError(err instanceof SessionMeshError ? err.code : 'ERR_BAD_FRAME', err instanceof Error ? err.message : String(err));
+    }
   }
 
   // ---- status

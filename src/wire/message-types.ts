@@ -58,6 +58,10 @@ export const MessageType = {
   ReplLeave: 44,
   /** Answer to ReplLeave with the receiver's committed table id: {e: epoch, c: coordinator id} (e −1: no table). */
   ReplLeaveAck: 45,
+  /** Cluster-wide session listing (node.sessions.listIds), a request: {l: limit}. */
+  SessionList: 46,
+  /** Its reply: {ids: live session ids held here (primary or backup copies), more: more than l}. */
+  SessionListReply: 47,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;

@@ -1,0 +1,198 @@
+/**
+ * The framework-independent part of the sessionmesh stores: load with a snapshot, save as an
+ * attribute diff against that snapshot, cheap touches, destroy, and the cluster-wide listing.
+ *
+ * Save semantics (what every adapter relies on):
+ * - A session this request loaded (it has a base) is saved as the diff against the base, with
+ *   `update`. If it was destroyed meanwhile (a logout in a concurrent request) the update finds
+ *   nothing and the save is dropped: a save never re-creates a destroyed session.
+ * - A session without a base is new (the framework generated its id): it is created with that id.
+ * - Nothing changed: a (coalesced) touch instead of a write.
+ * - The change alone over maxSessionBytes is refused here with ERR_SESSION_TOO_LARGE, before any
+ *   network traffic; the primary enforces the limit on the whole session.
+ */
+import { SessionMeshError, isSessionMeshError } from '../../errors.js';
+import { DEFAULT_REPLICATION_CONFIG } from '../../replication/index.js';
+import { encodedSize } from '../../session/values.js';
+import { eachLimited, withDeadline } from './callback.js';
+import { diffAttributes } from './diff.js';
+import type { AdapterNode, StoreOptions } from './node.js';
+import { clampIdleMs } from './ttl.js';
+import { TouchCoalescer } from './touch-coalescer.js';
+import { cloneData } from './values.js';
+
+/** What a request loaded, in stored form (a private deep copy: the app mutates its own). */
+export interface Base {
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type SaveOutcome = 'created' | 'updated' | 'touched' | 'gone';
+
+/** Sessions whose last load is remembered per id, for saves that cannot name their request. */
+const RECENT_LOADS = 10_000;
+const LIST_CONCURRENCY = 16;
+
+export class StoreCore {
+  readonly node: AdapterNode;
+  readonly defaultMaxIdleMs: number;
+  readonly maxListedSessions: number;
+  private readonly touches: TouchCoalescer;
+  private readonly recent = new Map<string, Base>();
+
+  constructor(o: StoreOptions, private readonly lifetimeKey: string) {
+    if (!o || typeof o.node !== 'object' || o.node === null || typeof o.node.sessions?.get !== 'function') {
+      throw new SessionMeshError('ERR_CONFIG', 'a sessionmesh store needs { node }: the member from `await createNode(...)`');
+    }
+    this.node = o.node;
+    const int = (name: string, v: number | undefined, def: number, min: number): number => {
+      if (v === undefined) return def;
+      if (!Number.isInteger(v) || v < min) throw new SessionMeshError('ERR_CONFIG', `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    this.defaultMaxIdleMs = clampIdleMs(int('defaultMaxIdleMs', o.defaultMaxIdleMs, o.node.options.replication?.defaultMaxIdleMs ?? DEFAULT_REPLICATION_CONFIG.defaultMaxIdleMs, 1));
+    this.maxListedSessions = int('maxListedSessions', o.maxListedSessions, 100_000, 1);
+    const sessions = o.node.sessions;
+    this.touches = new TouchCoalescer((id) => sessions.touch(id), int('touchIntervalMs', o.touchIntervalMs, 1000, 0));
+  }
+
+  get opTimeoutMs(): number {
+    return this.node.options.opTimeoutMs;
+  }
+
+  /** A new session id for which this member is primary (see NodeSessionsApi.newLocalId). */
+  newId(): string {
+    return this.node.sessions.newLocalId();
+  }
+
+  /** The session in stored form (the app's copy) and its base, or null if it does not exist. */
+  async load(id: string): Promise<{ data: Record<string, unknown>; base: Base } | null> {
+    const s = await this.node.sessions.get(id);
+    if (s === null) {
+      this.touches.forget(id);
+      this.recent.delete(id);
+      return null;
+    }
+    this.touches.accessed(id);
+    const base: Base = { data: cloneData(s.data) };
+    this.remember(id, base);
+    return { data: s.data, base };
+  }
+
+  /** The base of the latest load of `id` in this process: for saves that cannot name their request. */
+  recentBase(id: string): Base | undefined {
+    return this.recent.get(id);
+  }
+
+  private remember(id: string, base: Base): void {
+    this.recent.delete(id);
+    this.recent.set(id, base);
+    if (this.recent.size > RECENT_LOADS) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  /**
+   * Saves `next` (stored form). `base`: what the request loaded, null for a new session.
+   * `maxIdleMs`: the lifetime the framework asks for (undefined: the default), sent when the
+   * session is created or its lifetime attribute changed. Resolves with the new base.
+   */
+  async save(id: string, base: Base | null, next: Record<string, unknown>, maxIdleMs: number | undefined): Promise<{ outcome: SaveOutcome; base: Base }> {
+    const sessions = this.node.sessions;
+    const idle = maxIdleMs === undefined ? this.defaultMaxIdleMs : clampIdleMs(maxIdleMs);
+    if (base === null) {
+      this.checkSize(next);
+      await sessions.create({ id, data: next, maxIdleMs: idle });
+      return this.saved(id, next, 'created');
+    }
+    const diff = diffAttributes(base.data, next);
+    if (diff === null) {
+      const found = await this.touches.touch(id);
+      return { outcome: found ? 'touched' : 'gone', base };
+    }
+    this.checkSize(diff.set);
+    const lifetimeChanged = Object.hasOwn(diff.set, this.lifetimeKey) || diff.delete.includes(this.lifetimeKey);
+    try {
+      await sessions.update(id, { set: diff.set, ...(diff.delete.length > 0 ? { delete: diff.delete } : {}), ...(lifetimeChanged ? { maxIdleMs: idle } : {}) });
+    } catch (err) {
+      // Destroyed (logout) or expired since this request loaded it: the change has nothing to
+      // apply to, and creating the session again would undo the logout.
+      if (isSessionMeshError(err, 'ERR_NOT_FOUND')) {
+        this.recent.delete(id);
+        this.touches.forget(id);
+        return { outcome: 'gone', base };
+      }
+      throw err;
+    }
+    return this.saved(id, next, 'updated');
+  }
+
+  private saved(id: string, next: Record<string, unknown>, outcome: SaveOutcome): { outcome: SaveOutcome; base: Base } {
+    this.touches.accessed(id);
+    const base: Base = { data: cloneData(next) };
+    if (this.recent.has(id)) this.remember(id, base);
+    return { outcome, base };
+  }
+
+  /** A cheap, coalesced touch; false if the session does not exist. */
+  touch(id: string): Promise<boolean> {
+    return this.touches.touch(id);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.touches.forget(id);
+    this.recent.delete(id);
+    await this.node.sessions.destroy(id);
+  }
+
+  /** Ids of every live session in the cluster (bounded by maxListedSessions and opTimeoutMs). */
+  ids(): Promise<string[]> {
+    return withDeadline(this.node.sessions.listIds({ limit: this.maxListedSessions }), this.opTimeoutMs, 'listing sessions');
+  }
+
+  /** Every live session in stored form, by id; sessions that vanish while listing are left out. */
+  all(): Promise<Map<string, Record<string, unknown>>> {
+    const work = async () => {
+      const out = new Map<string, Record<string, unknown>>();
+      const ids = await this.node.sessions.listIds({ limit: this.maxListedSessions });
+      await eachLimited(ids, LIST_CONCURRENCY, async (id) => {
+        const s = await this.node.sessions.get(id);
+        if (s !== null) out.set(id, s.data);
+      });
+      return out;
+    };
+    return withDeadline(work(), this.opTimeoutMs, 'reading all sessions');
+  }
+
+  /** Destroys every session in the cluster. On a timeout, what was destroyed stays destroyed. */
+  clear(): Promise<void> {
+    const work = async () => {
+      const ids = await this.node.sessions.listIds({ limit: this.maxListedSessions });
+      await eachLimited(ids, LIST_CONCURRENCY, (id) => this.destroy(id));
+    };
+    return withDeadline(work(), this.opTimeoutMs, 'clearing sessions');
+  }
+
+  /**
+   * The change alone over maxSessionBytes cannot fit: refuse it before sending it. (Values that
+   * cannot be encoded at all are left to the cluster, which names them in ERR_INVALID_VALUE.)
+   */
+  private checkSize(attrs: Record<string, unknown>): void {
+    const limit = this.node.options.maxSessionBytes;
+    let bytes = 0;
+    for (const k of Object.keys(attrs)) {
+      try {
+        bytes += encodedSize(k) + encodedSize(attrs[k]);
+      } catch {
+        return;
+      }
+      if (bytes > limit) break;
+    }
+    if (bytes > limit) {
+      throw new SessionMeshError('ERR_SESSION_TOO_LARGE', `session data of at least ${bytes} bytes exceeds maxSessionBytes (${limit}); nothing was stored`, { bytes, maxSessionBytes: limit });
+    }
+  }
+}
+
+/** Forwards the member's state as the store events frameworks listen to. */
+export function forwardConnectionEvents(node: AdapterNode, emit: (event: 'connect' | 'disconnect') => void): void {
+  node.on('joined', () => emit('connect'));
+  node.on('left', () => emit('disconnect'));
+}

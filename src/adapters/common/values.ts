@@ -1,0 +1,69 @@
+/**
+ * Value helpers for the framework stores: a deep copy of what a request loaded (so the app's
+ * in-place mutations, e.g. `req.session.cart.push(x)`, show up as changes when it saves) and an
+ * equality that matches how the cluster stores values (Dates by time, binary by bytes, a property
+ * set to undefined is the same as a missing one, as in JSON).
+ */
+
+/** Plain object: `{}` literal or null prototype (not a class instance). */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const proto: unknown = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Deep copy of plain data (objects, arrays, Dates, Uint8Arrays/Buffers). Anything else (class
+ * instances, functions) is kept by reference: such values are refused by the cluster at write
+ * time with ERR_INVALID_VALUE, and sameValue treats them as changed, so they are always sent.
+ * Cycles are kept as references too (refused at write time as well); depth is bounded by the
+ * walk's `seen` set.
+ */
+export function cloneValue(v: unknown, seen: Set<object> = new Set()): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (v instanceof Date) return new Date(v.getTime());
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  if (seen.has(v)) return v;
+  if (Array.isArray(v)) {
+    seen.add(v);
+    const out = v.map((x) => cloneValue(x, seen));
+    seen.delete(v);
+    return out;
+  }
+  if (!isPlainObject(v)) return v;
+  seen.add(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) if (v[k] !== undefined) out[k] = cloneValue(v[k], seen);
+  seen.delete(v);
+  return out;
+}
+
+/** The own enumerable attributes of a session object, without undefined ones (they are not stored). */
+export function cloneData(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(data)) if (data[k] !== undefined) out[k] = cloneValue(data[k]);
+  return out;
+}
+
+/**
+ * Whether two values would be stored the same. Class instances and functions are never equal to
+ * anything (so a save sends them and the cluster names the bad value in its error).
+ */
+export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
+  if (a === b) return typeof a !== 'function';
+  if (depth > 64) return false;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (a instanceof Uint8Array || b instanceof Uint8Array) return a instanceof Uint8Array && b instanceof Uint8Array && Buffer.compare(a, b) === 0;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (!Object.hasOwn(b, k) || !sameValue(a[k], b[k], depth + 1)) return false;
+  return true;
+}

@@ -1,0 +1,3 @@
+/** `sessionmesh/express`: the express-session store and the route hint middleware. */
+export { SessionMeshStore, type SessionMeshStoreOptions } from './store.js';
+export { routeHint, DEFAULT_ROUTE_COOKIE, type RouteHintOptions } from './route-hint.js';

@@ -1,0 +1,141 @@
+/**
+ * express-session store backed by the sessionmesh member of this process:
+ *
+ *   const node = await createNode({ ... });
+ *   const store = new SessionMeshStore({ node });
+ *   app.use(session({ store, genid: store.genid, secret, resave: false, saveUninitialized: false }));
+ *
+ * Each request's loaded session is remembered (a private deep copy, keyed by its Session object
+ * through createSession), so `set` sends only the attributes the request changed and `touch`
+ * stays a cheap touch unless the cookie's lifetime changed. See src/adapters/common/store-core.ts
+ * for the save semantics (logout is never undone by a slower request) and docs/adapters.md.
+ */
+import session from 'express-session';
+import type { SessionData } from 'express-session';
+import { forwardConnectionEvents, StoreCore, type Base } from '../common/store-core.js';
+import type { StoreOptions } from '../common/node.js';
+import { settle } from '../common/callback.js';
+import { cookieMaxIdleMs, loadedCookie, storedCookie } from '../common/ttl.js';
+
+export type SessionMeshStoreOptions = StoreOptions;
+
+type Cb<T = void> = (err?: unknown, value?: T) => void;
+
+export class SessionMeshStore extends session.Store {
+  private readonly core: StoreCore;
+  /** Data objects handed to express-session by get(), until createSession turns them into Sessions. */
+  private readonly loaded = new WeakMap<object, Base>();
+  /** Session objects (req.session) → what their request loaded or last saved. */
+  private readonly bases = new WeakMap<object, Base>();
+
+  /**
+   * Pass as express-session's `genid`: new sessions get ids for which this member is primary,
+   * so creating and using them needs no network hop while the member owns their partition.
+   */
+  readonly genid: (req?: unknown) => string;
+
+  constructor(options: SessionMeshStoreOptions) {
+    super();
+    this.core = new StoreCore(options, 'cookie');
+    this.genid = () => this.core.newId();
+    forwardConnectionEvents(options.node, (e) => this.emit(e));
+    // express-session starts out "connected"; tell it otherwise if the member has not joined yet
+    // (it registers its listeners when session() is called, usually in the same tick).
+    if (!options.node.isJoined()) process.nextTick(() => options.node.isJoined() || this.emit('disconnect'));
+  }
+
+  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    const work = async (): Promise<SessionData | null> => {
+      const found = await this.core.load(sid);
+      if (found === null) return null;
+      const { cookie, expired } = loadedCookie(found.data.cookie, Date.now());
+      if (expired) {
+        // An absolute cookie expiry passed: the session is over, whatever its idle clock says.
+        this.core.destroy(sid).catch(() => {});
+        return null;
+      }
+      const sess = { ...found.data, cookie: cookie ?? {} } as unknown as SessionData;
+      this.loaded.set(sess, found.base);
+      return sess;
+    };
+    settle(work(), callback as Cb<SessionData | null>);
+  }
+
+  override createSession(req: Parameters<session.Store['createSession']>[0], sess: SessionData): ReturnType<session.Store['createSession']> {
+    const base = this.loaded.get(sess);
+    const s = super.createSession(req, sess);
+    if (base) this.bases.set(s, base);
+    return s;
+  }
+
+  override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {
+    settle(this.save(sid, sess, false), callback as Cb | undefined);
+  }
+
+  override touch(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {
+    // express-session touches when the data is unchanged; a changed cookie (e.g. a new maxAge)
+    // still has to be stored, and save() turns "nothing changed" into a cheap touch.
+    settle(this.save(sid, sess, true), callback as Cb | undefined);
+  }
+
+  private async save(sid: string, sess: SessionData, touchOnly: boolean): Promise<void> {
+    const base = this.bases.get(sess) ?? this.core.recentBase(sid) ?? null;
+    if (base === null && touchOnly) {
+      await this.core.touch(sid);
+      return;
+    }
+    const r = await this.core.save(sid, base, storedForm(sess), cookieMaxIdleMs(sess.cookie, Date.now()));
+    this.bases.set(sess, r.base);
+  }
+
+  override destroy(sid: string, callback?: (err?: unknown) => void): void {
+    settle(this.core.destroy(sid), callback as Cb | undefined);
+  }
+
+  /** Every live session of the cluster, by id (bounded: maxListedSessions, opTimeoutMs). */
+  override all(callback: (err: unknown, obj?: { [sid: string]: SessionData } | null) => void): void {
+    const work = async () => {
+      const out: { [sid: string]: SessionData } = {};
+      const now = Date.now();
+      for (const [id, data] of await this.core.all()) {
+        const { cookie, expired } = loadedCookie(data.cookie, now);
+        if (!expired) out[id] = { ...data, cookie: cookie ?? {} } as unknown as SessionData;
+      }
+      return out;
+    };
+    settle(work(), callback as Cb<{ [sid: string]: SessionData }>);
+  }
+
+  /** Ids of every live session of the cluster (as connect-redis offers). */
+  ids(callback: (err: unknown, ids?: string[]) => void): void {
+    settle(this.core.ids(), callback as Cb<string[]>);
+  }
+
+  override length(callback: (err: unknown, length?: number) => void): void {
+    settle(
+      this.core.ids().then((ids) => ids.length),
+      callback as Cb<number>,
+    );
+  }
+
+  override clear(callback?: (err?: unknown) => void): void {
+    settle(this.core.clear(), callback as Cb | undefined);
+  }
+}
+
+/** A Session as stored: its own enumerable attributes (no undefined) and the plain cookie. */
+function storedForm(sess: SessionData): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const src = sess as unknown as Record<string, unknown>;
+  for (const k of Object.keys(src)) {
+    const v = src[k];
+    if (v === undefined || typeof v === 'function') continue;
+    if (k === 'cookie') {
+      const c = storedCookie(v);
+      if (c !== undefined) out.cookie = c;
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,2 @@
+/** `sessionmesh/fastify`: the @fastify/session store. */
+export { SessionMeshStore, type SessionMeshStoreOptions } from './store.js';
