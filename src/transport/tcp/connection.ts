@@ -37,6 +37,8 @@ export interface ConnectionEvents {
   /** A non-handshake frame (or an error response) on an authenticated connection. */
   onFrame(conn: Connection, frame: Frame): void;
   onClosed(conn: Connection, info: CloseInfo): void;
+  /** A frame was accepted for sending (queued or written): traffic accounting. */
+  onSent?(frame: Buffer): void;
 }
 
 export interface ConnectionLimits {
@@ -110,6 +112,7 @@ export class Connection {
     } else {
       this.rawWrite(frame);
     }
+    this.events.onSent?.(frame);
     return true;
   }
 

@@ -20,12 +20,13 @@ import { SessionMeshError, type ErrorCode } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { decodeBody, encodeBody } from '../../wire/codec.js';
 import { encodeFrame, FrameKind, type Frame } from '../../wire/frame.js';
-import { FRAME_FIXED_BYTES } from '../../wire/limits.js';
+import { FRAME_FIXED_BYTES, FRAME_HEADER_BYTES } from '../../wire/limits.js';
 import { MessageType, messageTypeName } from '../../wire/message-types.js';
 import { formatAddress, sameAddress, type PeerAddress } from '../address.js';
 import { assertApplicationType, assertTimeoutMs, targetProblem } from '../checks.js';
 import { DialerHandshake, ListenerHandshake, type HandshakeConfig } from '../handshake.js';
 import { HandlerSet } from '../handlers.js';
+import { TrafficCounter, type TrafficSnapshot } from '../traffic.js';
 import { PendingRequests } from '../pending-requests.js';
 import { errorFromReply, errorReplyBody } from '../reply-error.js';
 import type { InboundMessage, PeerEvent, PeerIdentity, PeerTarget, Response, Transport } from '../transport.js';
@@ -105,7 +106,10 @@ export class TcpTransport implements Transport {
     onAuthenticated: (c, p) => this.onAuthenticated(c, p),
     onFrame: (c, f) => this.onFrame(c, f),
     onClosed: (c, i) => this.onClosed(c, i),
+    onSent: (f) => this.traffic.countSentFrame(f),
   };
+  /** Frames and bytes per message type, both directions (see trafficStats()). */
+  private readonly traffic = new TrafficCounter();
 
   constructor(options: TcpTransportOptions) {
     this.o = resolveTcpOptions(options);
@@ -165,6 +169,11 @@ export class TcpTransport implements Transport {
       pendingRequests: this.pending.size,
       addressesInBackoff: this.backoffs.size,
     };
+  }
+
+  /** Frames and bytes sent and received per message type since the transport started. */
+  trafficStats(): TrafficSnapshot {
+    return this.traffic.snapshot();
   }
 
   /**
@@ -400,6 +409,7 @@ export class TcpTransport implements Transport {
 
   private onFrame(conn: Connection, frame: Frame): void {
     if (this.closing) return;
+    this.traffic.countReceived(frame.type, FRAME_HEADER_BYTES + frame.body.length);
     const peer = conn.peer!;
     if (frame.kind === FrameKind.Response || frame.kind === FrameKind.ErrorResponse) return this.onResponse(conn, peer, frame);
     let body: unknown;

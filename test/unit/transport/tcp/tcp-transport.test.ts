@@ -104,6 +104,25 @@ describe('tcp transport', () => {
     });
   }
 
+  it('counts frames and bytes per message type, the same on both ends', async () => {
+    const a = await create('a');
+    const b = await create('b');
+    echo(b);
+    const pb = new Probe(b);
+    for (let i = 0; i < 5; i++) a.send({ address: b.self.address }, NOTE, { i, pad: 'x'.repeat(100) });
+    await a.request({ address: b.self.address }, PING, 'hello', 3000);
+    await eventually(() => pb.messages.filter((m) => m.type === NOTE).length === 5, 'five notes');
+    const sa = a.trafficStats();
+    const sb = b.trafficStats();
+    // Names come from the registry; 100..102 are test-only types, shown as unknown(n).
+    assert.equal(sa.sent['unknown(102)']?.messages, 5);
+    assert.deepEqual(sb.received['unknown(102)'], sa.sent['unknown(102)']);
+    assert.ok(sa.sent['unknown(102)']!.bytes > 5 * 100, 'bytes include the body');
+    assert.deepEqual(sb.received['unknown(100)'], sa.sent['unknown(100)']);
+    assert.deepEqual(sa.received['unknown(101)'], sb.sent['unknown(101)']);
+    assert.equal(sb.sent['unknown(101)']?.messages, 1);
+  });
+
   it('survives 10 MB of random bytes on one connection and keeps serving', async () => {
     const b = await create('b');
     echo(b);
