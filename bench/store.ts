@@ -17,6 +17,7 @@ import { startRedis } from './lib/redis.js';
 import { startMesh, BENCH_TOKEN } from './lib/mesh.js';
 import { printTable, ratio } from './lib/table.js';
 import { writePart } from './lib/results.js';
+import { oneKiBSession } from './lib/sessions.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = QUICK ? 1 : 3;
@@ -27,20 +28,6 @@ const POOL = 1000;
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,256').split(',').map(Number);
 /** Only scenarios whose name contains this text (for profiling one path). */
 const ONLY = process.env.BENCH_ONLY ?? '';
-
-/** A realistic ~1 KiB session: a user, a cart, some preferences, a counter. */
-export function oneKiBSession(i: number): Record<string, unknown> {
-  return {
-    userId: `user-${i}`,
-    roles: ['customer', 'newsletter'],
-    counter: 0,
-    locale: 'en-GB',
-    csrf: 'c'.repeat(43),
-    cart: Array.from({ length: 8 }, (_, k) => ({ sku: `SKU-${100000 + k}`, qty: (k % 3) + 1, price: 1999 + k, title: `Item number ${k} of the cart` })),
-    prefs: { theme: 'dark', currency: 'EUR', marketing: false, lastSearch: 'running shoes size 43' },
-    lastSeen: new Date(1_700_000_000_000 + i).toISOString(),
-  };
-}
 
 interface Scenario {
   name: string;
