@@ -37,7 +37,7 @@ app.get('/healthz', (req, res) => {
   res.status(ok ? 200 : 503).json({ ok, member: name });
 });
 
-app.post('/api/count', (req, res) => {
+app.post('/api/count', (req, res, next) => {
   // A load balancer may resend a request whose app died before answering. The page sends one
   // Idempotency-Key per click, so a resent click is counted once.
   const key = req.get('idempotency-key');
@@ -45,7 +45,9 @@ app.post('/api/count', (req, res) => {
     req.session.count = (req.session.count ?? 0) + 1;
     req.session.lastKey = key;
   }
-  res.json(view(req));
+  // Saved before answering: left to itself, express-session sends most of the answer before its
+  // save completes, and an answer cut short by a crash is one no load balancer can retry.
+  req.session.save((err) => (err ? next(err) : res.json(view(req))));
 });
 
 app.get('/api/state', (req, res) => res.json(view(req)));
@@ -73,7 +75,9 @@ function view(req) {
   };
 }
 
-const server = app.listen(port, host, () => console.log(`${name} listening on http://${host}:${port}`));
+const server = app.listen(port, host, () => {
+  console.log(`${name} listening on http://${host}:${server.address().port} (cluster peer ${node.status().self.address})`);
+});
 
 // Ctrl-C or SIGTERM: hand this member's sessions to the others, then exit.
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -1,0 +1,140 @@
+/**
+ * Test support: real processes of examples/express/app.js (Express + express-session with the
+ * sessionmesh store), each one a cluster member. Every app listens on port 0 for HTTP and for
+ * cluster peers and the harness learns both from the app's "listening on" line, so tests never
+ * collide on ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The repository root (tests run from <outDir>/test/helpers). */
+export const REPO_ROOT = findRoot();
+export const EXAMPLE_APP = `${REPO_ROOT}/examples/express/app.js`;
+
+function findRoot(): string {
+  // <outDir>/test/helpers, with outDir dist/ or .build/<name>/: the root is where examples/ is.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    dir = dirname(dir);
+    if (existsSync(join(dir, 'examples', 'express', 'app.js'))) return dir;
+  }
+  throw new Error('cannot find examples/express/app.js above the test helpers');
+}
+
+export interface ExampleApp {
+  name: string;
+  child: ChildProcess;
+  /** HTTP port of the Express app. */
+  port: number;
+  /** Cluster peer address, host:port. */
+  peer: string;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+export interface ExampleAppOptions {
+  name: string;
+  seeds?: string[];
+  secret: string;
+  sessionSecret: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts an app and resolves once it listens. The app imports 'sessionmesh' by package
+ * self-reference, i.e. the compiled dist/ of this repository.
+ */
+export function startExampleApp(o: ExampleAppOptions): Promise<ExampleApp> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NAME: o.name,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    PEER_PORT: '0',
+    SEEDS: (o.seeds ?? []).join(','),
+    SESSIONMESH_SECRET: o.secret,
+    SESSION_SECRET: o.sessionSecret,
+    LOG_LEVEL: 'warn',
+    ...o.env,
+  };
+  const child = spawn(process.execPath, [EXAMPLE_APP], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${o.name} did not listen within 15 s; output:\n${output.join('\n')}`));
+    }, 15_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${o.name} exited with ${code} before listening; output:\n${output.join('\n')}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+) \(cluster peer ([\d.]+:\d+)\)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ name: o.name, child, port: Number(m[1]), peer: m[2]!, output, exited });
+      }
+    });
+  });
+}
+
+/** Starts `count` apps app-1..app-N in one cluster (the first is everyone's seed) and waits until each is healthy. */
+export async function startExampleCluster(count: number, secrets = { secret: 'e2e-secret-0123456789', sessionSecret: 'e2e-session-secret' }): Promise<ExampleApp[]> {
+  const apps: ExampleApp[] = [];
+  try {
+    apps.push(await startExampleApp({ name: 'app-1', ...secrets }));
+    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => startExampleApp({ name: `app-${i + 2}`, seeds: [apps[0]!.peer], ...secrets })));
+    apps.push(...rest);
+    await Promise.all(apps.map((a) => waitHealthy(a, 15_000)));
+    return apps;
+  } catch (err) {
+    await stopApps(apps);
+    throw err;
+  }
+}
+
+/** Resolves when the app answers /healthz 200 (joined, with the cluster's view), or throws after timeoutMs. */
+export async function waitHealthy(app: ExampleApp, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${app.port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      last = `${res.status} ${await res.text()}`;
+      if (res.status === 200) return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${app.name} not healthy within ${timeoutMs} ms; last: ${last}`);
+}
+
+export async function stopApps(apps: Iterable<ExampleApp>): Promise<void> {
+  await Promise.all(
+    [...apps].map(async (a) => {
+      if (a.child.exitCode !== null || a.child.signalCode !== null) return;
+      a.child.kill('SIGKILL');
+      await a.exited;
+    }),
+  );
+}
+
+/** A loopback port that was free a moment ago (callers retry if it was taken since). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
