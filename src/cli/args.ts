@@ -49,7 +49,7 @@ export const MAIN_USAGE = `Usage: sessionmesh <command> [options]
 Commands:
   start     run a cluster member (sessionmesh start --help)
   status    show a member's view of the cluster (sessionmesh status --help)
-  demo      start a local three-member cluster and watch it
+  demo      three Express apps sharing sessions behind a load balancer (sessionmesh demo --help)
 
 Options:
   --help, -h     show help
