@@ -120,6 +120,8 @@ export class Replicator {
   private readonly ready = new Set<string>();
   private planDirty = false;
   private lastRefreshMs = -Infinity;
+  /** When this coordinator last committed a table (finished migrations wait for tableCommitBatchMs after it). */
+  private lastCommitMs = -Infinity;
   private readonly tableSentTo = new Map<string, number>();
 
   private readonly localOps = new Map<number, LocalOp>();
@@ -166,7 +168,7 @@ export class Replicator {
     this.coordinatorId = coordinatorOf(this.members)?.id ?? null;
     for (const id of [...this.leavers]) if (id !== this.selfId && !this.alive.has(id)) this.leavers.delete(id);
     this.planDirty = true;
-    this.maybePlan();
+    this.maybePlan(true);
     this.syncStreams();
     this.rerouteWaiting(true);
     return this.flush();
@@ -198,10 +200,11 @@ export class Replicator {
   tick(nowMs: number): ReplicatorOutput[] {
     this.at(nowMs);
     const c = this.config;
+    if (this.planDirty && nowMs >= this.lastCommitMs + c.tableCommitBatchMs) this.maybePlan(false);
     if (this.isCoordinator() && nowMs >= this.lastRefreshMs + c.tableRefreshMs) {
       this.lastRefreshMs = nowMs;
       this.planDirty = true;
-      this.maybePlan();
+      this.maybePlan(false);
       if (this.table !== null) for (const id of this.alive) if (id !== this.selfId) this.sendTable(id, true);
     }
     for (const lo of [...this.localOps.values()]) {
@@ -273,7 +276,7 @@ export class Replicator {
     this.leavers.add(this.selfId);
     if (this.isCoordinator()) {
       this.planDirty = true;
-      this.maybePlan();
+      this.maybePlan(true);
     }
     this.sendLeave();
     return this.flush();
@@ -292,6 +295,9 @@ export class Replicator {
     if (busy) t = Math.min(t, this.nowMs + this.config.retryMs);
     if (this.touches.size > 0) t = Math.min(t, this.nextTouchFlushMs);
     if (this.isCoordinator()) t = Math.min(t, this.lastRefreshMs + this.config.tableRefreshMs);
+    // A plan deferred by the commit batching (only deferrals leave this in the future).
+    const batchDueMs = this.lastCommitMs + this.config.tableCommitBatchMs;
+    if (this.planDirty && this.isCoordinator() && batchDueMs > this.nowMs) t = Math.min(t, batchDueMs);
     return Math.max(t, this.nowMs);
   }
 
@@ -597,8 +603,14 @@ export class Replicator {
     return this.members.filter(isPlacementMember).map((m) => ({ id: m.id, zone: m.zone }));
   }
 
-  private maybePlan(): void {
+  /**
+   * Commits the next table if it differs. `urgent` (membership changed, a leave, a table adopted
+   * from elsewhere) commits at once; otherwise (finished migrations, the refresh tick) at most
+   * one commit per tableCommitBatchMs, so migrations that finish together share one epoch.
+   */
+  private maybePlan(urgent: boolean): void {
     if (!this.planDirty || !this.isCoordinator()) return;
+    if (!urgent && this.nowMs < this.lastCommitMs + this.config.tableCommitBatchMs) return;
     // A coordinator without a majority commits nothing under quorum 'majority': the majority side
     // carries on with its own tables, which win at the heal. A coordinator whose leave completed
     // commits nothing either: its successor confirmed its last table and takes over from it.
@@ -622,6 +634,7 @@ export class Replicator {
       owners: plan.owners,
       target: plan.target,
     };
+    this.lastCommitMs = this.nowMs;
     this.adopt(next, true);
     for (const id of this.alive) if (id !== this.selfId) this.sendTable(id, true);
   }
@@ -671,7 +684,7 @@ export class Replicator {
     this.nextAeMs = Math.min(this.nextAeMs, this.nowMs + 2 * this.config.retryMs);
     if (!committedByMe) {
       this.planDirty = true;
-      this.maybePlan();
+      this.maybePlan(true);
     }
   }
 
@@ -763,7 +776,7 @@ export class Replicator {
     if (t.owners[p]![0] !== from || !t.target[p]!.includes(target) || t.owners[p]!.includes(target)) return;
     this.ready.add(readyKey(p, target));
     this.planDirty = true;
-    this.maybePlan();
+    this.maybePlan(false);
   }
 
   // ------------------------------------------------------------------ handoff of data we no longer own
@@ -876,7 +889,7 @@ export class Replicator {
     if (this.alive.has(from) && !this.leavers.has(from)) {
       this.leavers.add(from);
       this.planDirty = true;
-      this.maybePlan();
+      this.maybePlan(true);
     }
     const t = this.table;
     this.send(from, MessageType.ReplLeaveAck, t === null ? { e: -1, c: '' } : { e: t.epoch, c: t.coordinatorId });
