@@ -65,7 +65,8 @@ if (process.env.ALLOW_KILL === '1') {
 
 /** What the page shows: the counter, who answered, and where the session lives. */
 function view(req) {
-  const where = node.locate(req.sessionID);
+  // A visitor who never clicked has no stored session, so it lives nowhere yet.
+  const where = req.session.count === undefined ? null : node.locate(req.sessionID);
   return {
     count: req.session.count ?? 0,
     servedBy: name,
