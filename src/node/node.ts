@@ -372,6 +372,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       health: { localHealth: this.membership.localHealth(), connectedPeers: this.transport.connectedPeers().length },
       uptimeMs: this.clock.nowMs() - this.startedAtMs,
       ...this.service.status(),
+      traffic: this.transport.trafficStats?.() ?? null,
     };
   }
 

@@ -1,5 +1,6 @@
 /** The shape `GET /status` serves and `node.status()` returns. Stable: external checks read it. */
 import type { MemberRole, MemberState } from '../membership/member.js';
+import type { TrafficSnapshot } from '../transport/traffic.js';
 
 export interface MemberStatus {
   id: string;
@@ -33,4 +34,6 @@ export interface NodeStatus {
   partitions: { count: number; epoch: number; owners: string[][] } | null;
   /** Session copies this member holds, as primary and as backup. */
   sessions: { primary: number; backup: number };
+  /** Messages and bytes this member sent and received on the peer port, per family and per message type. */
+  traffic: TrafficSnapshot | null;
 }

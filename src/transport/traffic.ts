@@ -10,10 +10,21 @@ export interface TrafficCount {
   bytes: number;
 }
 
+export type TrafficFamily = 'handshake' | 'membership' | 'replication' | 'other';
+
 export interface TrafficSnapshot {
-  /** Keyed by message type name (src/wire/message-types.ts). */
+  /** Totals per family of message types (the ranges in src/wire/message-types.ts). */
+  families: { sent: Record<TrafficFamily, TrafficCount>; received: Record<TrafficFamily, TrafficCount> };
+  /** Keyed by message type name. */
   sent: Record<string, TrafficCount>;
   received: Record<string, TrafficCount>;
+}
+
+export function familyOf(type: number): TrafficFamily {
+  if (type >= 1 && type < 10) return 'handshake';
+  if (type >= 10 && type < 30) return 'membership';
+  if (type >= 30 && type < 80) return 'replication';
+  return 'other';
 }
 
 /** Frame header: [u32 length][u8 version][u8 kind][u16 type]... — the type is at byte 6. */
@@ -34,7 +45,7 @@ export class TrafficCounter {
   }
 
   snapshot(): TrafficSnapshot {
-    return { sent: named(this.sent), received: named(this.received) };
+    return { families: { sent: families(this.sent), received: families(this.received) }, sent: named(this.sent), received: named(this.received) };
   }
 }
 
@@ -51,4 +62,18 @@ function named(m: Map<number, TrafficCount>): Record<string, TrafficCount> {
   const out: Record<string, TrafficCount> = {};
   for (const [type, c] of [...m].sort((a, b) => a[0] - b[0])) out[messageTypeName(type)] = { ...c };
   return out;
+}
+
+function families(m: Map<number, TrafficCount>): Record<TrafficFamily, TrafficCount> {
+  const out: Record<TrafficFamily, TrafficCount> = { handshake: zero(), membership: zero(), replication: zero(), other: zero() };
+  for (const [type, c] of m) {
+    const f = out[familyOf(type)];
+    f.messages += c.messages;
+    f.bytes += c.bytes;
+  }
+  return out;
+}
+
+function zero(): TrafficCount {
+  return { messages: 0, bytes: 0 };
 }

@@ -13,6 +13,7 @@
  *   ERR_CLOSED, or the code the responder sent with `replyError`.
  */
 import type { PeerAddress } from './address.js';
+import type { TrafficSnapshot } from './traffic.js';
 
 /** Who is at the other end, as proven by the handshake. */
 export interface PeerIdentity {
@@ -61,6 +62,8 @@ export interface Transport {
   onPeerEvent(handler: (event: PeerEvent) => void): void;
   /** Peers with an authenticated, open connection right now. */
   connectedPeers(): PeerIdentity[];
+  /** Frames and bytes per message type since start (transports that count them). */
+  trafficStats?(): TrafficSnapshot;
   /** Closes the listener and every connection; pending requests reject with ERR_CLOSED. */
   close(): Promise<void>;
 }
