@@ -4,7 +4,8 @@
  * (docs/architecture.md, "Replication"):
  *  1. dead owners leave the committed rows at once (the first surviving backup becomes primary:
  *     it holds every acknowledged write under ack 'all');
- *  2. the target comes from placement, computed from the previous target so it stays put while
+ *  2. the target comes from placement, computed from the previous target (unfiltered: placement
+ *     itself drops dead members and keeps their promoted backups primary) so it stays put while
  *     migrations run;
  *  3. a partition switches to its target row only when every member of that row already holds
  *     the data: it is in the committed row, or its migration was reported complete. A partition
@@ -43,8 +44,13 @@ export function planTable(
     return { owners, target: owners.map((r) => [...r]) };
   }
   const rows = committed.owners.map((row) => row.filter((id) => alive.has(id)));
-  const previousTarget = committed.target.map((row) => row.filter((id) => placeableIds.has(id)));
-  const base = previousTarget.every((r) => r.length > 0) ? previousTarget : rows.map((r, p) => (r.length > 0 ? r : previousTarget[p]!));
+  // Placement gets the previous rows UNFILTERED: it drops the members that are gone itself and
+  // locks in the promotion of a dead primary's first surviving backup (assignment.ts carryOver),
+  // so the target keeps the primary rule 1 promoted. Filtering here hid the death from it: the
+  // survivor then looked like a primary placement may swap for balance, and a partition whose
+  // primary died could get a second primary change right after its promotion. A row whose
+  // target lost every placeable member starts from its committed owners instead.
+  const base = committed.target.map((row, p) => (row.some((id) => placeableIds.has(id)) ? row : committed.owners[p]!));
   const target = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable({ partitions: options.partitions, owners: base }, targetMembers, options);
   const owners = rows.map((row, p) => {
     const want = target[p]!;
