@@ -53,7 +53,10 @@ export class SessionMeshStore extends EventEmitter {
     forwardConnectionEvents(options.node, (e) => this.emit(e));
   }
 
-  get(sessionId: string, callback: (err: unknown, session?: Record<string, unknown> | null) => void): void {
+  // `any`: the callback takes @fastify/session's Session type, which this module does not import
+  // (the framework is an optional peer dependency); what is passed is plain session data.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get(sessionId: string, callback: (err: any, session?: any) => void): void {
     const request = this.requests.getStore();
     const work = async (): Promise<{ sess: Record<string, unknown>; base: Base } | null> => {
       const found = await this.core.load(sessionId);
@@ -77,10 +80,11 @@ export class SessionMeshStore extends EventEmitter {
     );
   }
 
-  set(sessionId: string, session: Record<string, unknown>, callback: (err?: unknown) => void): void {
+  set(sessionId: string, session: object, callback: (err?: unknown) => void): void {
     const work = async () => {
       const base = this.bases.get(session) ?? this.core.recentBase(sessionId) ?? null;
-      const r = await this.core.save(sessionId, base, storedForm(session), cookieMaxIdleMs(session.cookie, Date.now()));
+      const attrs = session as Record<string, unknown>;
+      const r = await this.core.save(sessionId, base, storedForm(attrs), cookieMaxIdleMs(attrs.cookie, Date.now()));
       this.bases.set(session, r.base);
     };
     settle(work(), callback as Cb);
