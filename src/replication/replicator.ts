@@ -122,6 +122,8 @@ export class Replicator {
   private lastRefreshMs = -Infinity;
   /** When this coordinator last committed a table (finished migrations wait for tableCommitBatchMs after it). */
   private lastCommitMs = -Infinity;
+  /** hasQuorum() for the current table and view (null: recompute). */
+  private quorumCache: boolean | null = null;
   private readonly tableSentTo = new Map<string, number>();
 
   private readonly localOps = new Map<number, LocalOp>();
@@ -165,6 +167,7 @@ export class Replicator {
     this.at(nowMs);
     this.members = members.map((m) => ({ ...m }));
     this.alive = new Set(this.members.filter(isPlacementMember).map((m) => m.id));
+    this.quorumCache = null;
     this.coordinatorId = coordinatorOf(this.members)?.id ?? null;
     for (const id of [...this.leavers]) if (id !== this.selfId && !this.alive.has(id)) this.leavers.delete(id);
     this.planDirty = true;
@@ -648,6 +651,7 @@ export class Replicator {
   private adopt(t: ReplTable, committedByMe: boolean): void {
     const old = this.table;
     this.table = t;
+    this.quorumCache = null;
     this.emit({ type: 'table', epoch: t.epoch, coordinatorId: t.coordinatorId, committedByMe });
     const gained: number[] = [];
     const lost: number[] = [];
@@ -1072,10 +1076,47 @@ export class Replicator {
 
   // ------------------------------------------------------------------ helpers
 
+  /**
+   * Quorum 'majority': more than half of the voters are alive in this member's view. Voters are
+   * the data members the committed table names (owners and targets) that membership still knows
+   * and that did not leave: a dead member counts (without a vote) until a table without it is
+   * committed — by a side that has the majority — or until membership forgets it
+   * (deadRetentionMs). So a split's minority refuses writes, while a member replaced long ago
+   * does not: before this rule every dead member counted until forgotten, and a rolling restart
+   * of a 3-member cluster (3 dead + 3 new ids) refused all writes for 5 minutes. Before the first
+   * table: every known data member that did not leave.
+   */
   private hasQuorum(): boolean {
     if (this.config.quorum === 'none') return true;
-    const known = this.members.filter((m) => m.role === 'member' && m.state !== 'left').length;
-    return this.alive.size * 2 > known;
+    if (this.quorumCache === null) this.quorumCache = this.computeQuorum();
+    return this.quorumCache;
+  }
+
+  private computeQuorum(): boolean {
+    const known = new Map(this.members.map((m) => [m.id, m]));
+    const t = this.table;
+    let voters = 0;
+    let votes = 0;
+    if (t !== null) {
+      const seen = new Set<string>();
+      for (const rows of [t.owners, t.target]) {
+        for (const row of rows) {
+          for (const id of row) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+            const m = known.get(id);
+            if (m === undefined || m.role !== 'member' || m.state === 'left') continue;
+            voters++;
+            if (this.alive.has(id)) votes++;
+          }
+        }
+      }
+    }
+    if (voters === 0) {
+      voters = this.members.filter((m) => m.role === 'member' && m.state !== 'left').length;
+      votes = this.alive.size;
+    }
+    return votes * 2 > voters;
   }
 
   private putLocal(r: SessionRecord): void {

@@ -46,3 +46,21 @@ test('a coordinator whose view knows the table members (even as dead) still plan
   assert.equal(commits(out), 1);
   assert.ok(b.currentTable()!.owners.every((row) => row.length === 1 && row[0] === 'b'), 'promoted at once');
 });
+
+test("quorum 'majority' counts the members the committed table names, not every dead id membership still remembers", () => {
+  const config = { partitions: 4, replicas: 2 as const, quorum: 'majority' as const };
+  const table = (owners: string[][]): ReplTable => ({ ...clusterTable, replicas: 2, owners, target: owners });
+  const created = (out: ReplicatorOutput[]) => out.find((o) => o.type === 'complete');
+  // A rolling restart: x, y were replaced long ago (the table no longer names them) but are still known as dead.
+  const a = new Replicator({ selfId: 'a', startedAtMs: 5, random: new SeededRandom(1), config });
+  a.membershipChanged(1000, [member('x', 1, 'dead'), member('y', 2, 'dead'), member('a', 5), member('b', 6)]);
+  a.receive(1001, 'b', MessageType.ReplTable, tableToWire(table([['a', 'b'], ['b', 'a'], ['a', 'b'], ['b', 'a']])));
+  const ok = created(a.submit(1002, 1, { kind: 'create', id: 'AAAAAAAAAAAAAAAAAAAAAA', data: {} }));
+  assert.ok(ok === undefined || !('error' in ok) || ok.error.code !== 'ERR_NO_QUORUM', JSON.stringify(ok));
+  // A split minority: the table still names c, d, e (dead in this view): 2 of 5 votes.
+  const m = new Replicator({ selfId: 'a', startedAtMs: 5, random: new SeededRandom(1), config });
+  m.membershipChanged(1000, [member('a', 5), member('b', 6), member('c', 7, 'dead'), member('d', 8, 'dead'), member('e', 9, 'dead')]);
+  m.receive(1001, 'c', MessageType.ReplTable, tableToWire(table([['a', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'b']])));
+  const refused = created(m.submit(1002, 1, { kind: 'create', data: {} }));
+  assert.ok(refused !== undefined && 'error' in refused && refused.error.code === 'ERR_NO_QUORUM', JSON.stringify(refused));
+});
