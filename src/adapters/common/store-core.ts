@@ -28,6 +28,18 @@ export interface Base {
 
 export type SaveOutcome = 'created' | 'updated' | 'touched' | 'gone';
 
+/** Operations this store sent to the cluster (and touches it skipped), for monitoring and tests. */
+export interface StoreStats {
+  gets: number;
+  creates: number;
+  updates: number;
+  touchesSent: number;
+  touchesSkipped: number;
+  destroys: number;
+  /** Saves dropped because the session was destroyed or expired meanwhile. */
+  savesDropped: number;
+}
+
 /** Sessions whose last load is remembered per id, for saves that cannot name their request. */
 const RECENT_LOADS = 10_000;
 const LIST_CONCURRENCY = 16;
@@ -38,6 +50,7 @@ export class StoreCore {
   readonly maxListedSessions: number;
   private readonly touches: TouchCoalescer;
   private readonly recent = new Map<string, Base>();
+  private readonly counts: StoreStats = { gets: 0, creates: 0, updates: 0, touchesSent: 0, touchesSkipped: 0, destroys: 0, savesDropped: 0 };
 
   constructor(o: StoreOptions, private readonly lifetimeKey: string) {
     if (!o || typeof o.node !== 'object' || o.node === null || typeof o.node.sessions?.get !== 'function') {
@@ -52,7 +65,7 @@ export class StoreCore {
     this.defaultMaxIdleMs = clampIdleMs(int('defaultMaxIdleMs', o.defaultMaxIdleMs, o.node.options.replication?.defaultMaxIdleMs ?? DEFAULT_REPLICATION_CONFIG.defaultMaxIdleMs, 1));
     this.maxListedSessions = int('maxListedSessions', o.maxListedSessions, 100_000, 1);
     const sessions = o.node.sessions;
-    this.touches = new TouchCoalescer((id) => sessions.touch(id), int('touchIntervalMs', o.touchIntervalMs, 1000, 0));
+    this.touches = new TouchCoalescer((id) => (this.counts.touchesSent++, sessions.touch(id)), int('touchIntervalMs', o.touchIntervalMs, 1000, 0));
   }
 
   get opTimeoutMs(): number {
@@ -66,6 +79,7 @@ export class StoreCore {
 
   /** The session in stored form (the app's copy) and its base, or null if it does not exist. */
   async load(id: string): Promise<{ data: Record<string, unknown>; base: Base } | null> {
+    this.counts.gets++;
     const s = await this.node.sessions.get(id);
     if (s === null) {
       this.touches.forget(id);
@@ -99,16 +113,18 @@ export class StoreCore {
     const idle = maxIdleMs === undefined ? this.defaultMaxIdleMs : clampIdleMs(maxIdleMs);
     if (base === null) {
       this.checkSize(next);
+      this.counts.creates++;
       await sessions.create({ id, data: next, maxIdleMs: idle });
       return this.saved(id, next, 'created');
     }
     const diff = diffAttributes(base.data, next);
     if (diff === null) {
-      const found = await this.touches.touch(id);
+      const found = await this.touch(id);
       return { outcome: found ? 'touched' : 'gone', base };
     }
     this.checkSize(diff.set);
     const lifetimeChanged = Object.hasOwn(diff.set, this.lifetimeKey) || diff.delete.includes(this.lifetimeKey);
+    this.counts.updates++;
     try {
       await sessions.update(id, { set: diff.set, ...(diff.delete.length > 0 ? { delete: diff.delete } : {}), ...(lifetimeChanged ? { maxIdleMs: idle } : {}) });
     } catch (err) {
@@ -117,6 +133,7 @@ export class StoreCore {
       if (isSessionMeshError(err, 'ERR_NOT_FOUND')) {
         this.recent.delete(id);
         this.touches.forget(id);
+        this.counts.savesDropped++;
         return { outcome: 'gone', base };
       }
       throw err;
@@ -133,12 +150,21 @@ export class StoreCore {
 
   /** A cheap, coalesced touch; false if the session does not exist. */
   touch(id: string): Promise<boolean> {
-    return this.touches.touch(id);
+    const sent = this.counts.touchesSent;
+    const p = this.touches.touch(id);
+    // The coalescer calls the cluster synchronously or not at all (shares or skips).
+    if (this.counts.touchesSent === sent) this.counts.touchesSkipped++;
+    return p;
+  }
+
+  stats(): StoreStats {
+    return { ...this.counts };
   }
 
   async destroy(id: string): Promise<void> {
     this.touches.forget(id);
     this.recent.delete(id);
+    this.counts.destroys++;
     await this.node.sessions.destroy(id);
   }
 

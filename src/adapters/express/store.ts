@@ -12,7 +12,7 @@
  */
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import { forwardConnectionEvents, StoreCore, type Base } from '../common/store-core.js';
+import { forwardConnectionEvents, StoreCore, type Base, type StoreStats } from '../common/store-core.js';
 import type { StoreOptions } from '../common/node.js';
 import { settle } from '../common/callback.js';
 import { cookieMaxIdleMs, loadedCookie, storedCookie } from '../common/ttl.js';
@@ -86,6 +86,11 @@ export class SessionMeshStore extends session.Store {
     }
     const r = await this.core.save(sid, base, storedForm(sess), cookieMaxIdleMs(sess.cookie, Date.now()));
     this.bases.set(sess, r.base);
+  }
+
+  /** Operations sent to the cluster and touches skipped since the store was created. */
+  stats(): StoreStats {
+    return this.core.stats();
   }
 
   override destroy(sid: string, callback?: (err?: unknown) => void): void {

@@ -1,2 +1,3 @@
 /** `sessionmesh/fastify`: the @fastify/session store. */
 export { SessionMeshStore, type SessionMeshStoreOptions } from './store.js';
+export type { StoreStats } from '../common/store-core.js';

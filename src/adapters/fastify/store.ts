@@ -16,7 +16,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import { forwardConnectionEvents, StoreCore, type Base } from '../common/store-core.js';
+import { forwardConnectionEvents, StoreCore, type Base, type StoreStats } from '../common/store-core.js';
 import type { StoreOptions } from '../common/node.js';
 import { settle } from '../common/callback.js';
 import { cookieMaxIdleMs, loadedCookie, storedCookie } from '../common/ttl.js';
@@ -88,6 +88,11 @@ export class SessionMeshStore extends EventEmitter {
       this.bases.set(session, r.base);
     };
     settle(work(), callback as Cb);
+  }
+
+  /** Operations sent to the cluster and touches skipped since the store was created. */
+  stats(): StoreStats {
+    return this.core.stats();
   }
 
   destroy(sessionId: string, callback: (err?: unknown) => void): void {

@@ -9,7 +9,7 @@
  * only because of `rolling`/`renew` (its `changed` flag is false) is a cheap touch. `_expire` is
  * derived from `_maxAge` (recomputed at load, not stored), so rolling saves write nothing.
  */
-import { forwardConnectionEvents, StoreCore, type Base } from '../common/store-core.js';
+import { forwardConnectionEvents, StoreCore, type Base, type StoreStats } from '../common/store-core.js';
 import type { StoreOptions } from '../common/node.js';
 import { koaMaxIdleMs, loadedKoaData, storedKoaData } from '../common/ttl.js';
 import { withHttpStatus } from '../common/http-status.js';
@@ -65,6 +65,11 @@ export class SessionMeshStore extends EventEmitter {
     } catch (err) {
       throw withHttpStatus(err as Error);
     }
+  }
+
+  /** Operations sent to the cluster and touches skipped since the store was created. */
+  stats(): StoreStats {
+    return this.core.stats();
   }
 
   async destroy(key: string, _options?: KoaStoreCallOptions): Promise<void> {
