@@ -1,20 +1,21 @@
 /**
- * The attribute table of a session record: ONE flat array, stride 3, sorted by name (UTF-16 code
- * unit order, i.e. JS `<`), names unique:
+ * The attribute table of a session record, in its working (unpacked) form: ONE flat array,
+ * stride 3, sorted by name (UTF-16 code unit order, i.e. JS `<`), names unique:
  *
  *   [name0, value0, stamp0, name1, value1, stamp1, ...]
  *
- * `value` is the normalised value, or TOMBSTONE for a delete (the stamp of the delete is kept so
- * that it beats older writes and loses to newer ones). Stamps are shared Hlc objects: every
- * attribute written by one update points at the same stamp.
+ * `value` is the msgpack encoding of the normalised value (a Uint8Array, see values.ts
+ * encodeValue), or TOMBSTONE for a delete (the stamp of the delete is kept so that it beats older
+ * writes and loses to newer ones). Stamps are Hlc objects.
  *
- * Why not a Map of {value, stamp} objects: that costs a Map (~100+ bytes) plus ~40 bytes per
- * attribute; this costs one array (~48 bytes) plus 24 bytes per attribute. Sorted order makes
- * merges a linear two-pointer walk, lookups a binary search, and the representation canonical
- * (equal contents ⇒ equal arrays), which keeps merge results deterministic.
+ * A stored record does not hold this array: it holds the packed body (packed.ts), and tables are
+ * unpacked from it for a merge, an update, a digest or the wire, and dropped afterwards. Sorted
+ * order makes merges a linear two-pointer walk, lookups a binary search, and the representation
+ * canonical (equal contents ⇒ equal tables ⇒ equal bodies), which keeps merge results
+ * deterministic.
  */
 import type { Hlc } from '../clock/hlc.js';
-import { encodedSize } from './values.js';
+import { encodedNameSize } from './packed.js';
 
 export const STRIDE = 3;
 
@@ -24,14 +25,6 @@ export const TOMBSTONE: unique symbol = Symbol('sessionmesh.tombstone');
 export type AttrTable = readonly unknown[];
 
 export const EMPTY_TABLE: AttrTable = Object.freeze([]) as AttrTable;
-
-export function nameAt(t: AttrTable, i: number): string {
-  return t[i] as string;
-}
-
-export function stampAt(t: AttrTable, i: number): Hlc {
-  return t[i + 2] as Hlc;
-}
 
 /** Slot index (a multiple of STRIDE) of `name`, or -1. */
 export function findSlot(t: AttrTable, name: string): number {
@@ -47,14 +40,6 @@ export function findSlot(t: AttrTable, name: string): number {
   return -1;
 }
 
-/** The live value of `name`, or undefined if absent or deleted. */
-export function liveValue(t: AttrTable, name: string): unknown {
-  const i = findSlot(t, name);
-  if (i < 0) return undefined;
-  const v = t[i + 1];
-  return v === TOMBSTONE ? undefined : v;
-}
-
 export function countLive(t: AttrTable): number {
   let n = 0;
   for (let i = 1; i < t.length; i += STRIDE) if (t[i] !== TOMBSTONE) n++;
@@ -66,7 +51,7 @@ export function liveBytesOf(t: AttrTable): number {
   let bytes = 0;
   for (let i = 0; i < t.length; i += STRIDE) {
     const v = t[i + 1];
-    if (v !== TOMBSTONE) bytes += encodedSize(t[i]) + encodedSize(v);
+    if (v !== TOMBSTONE) bytes += encodedNameSize(t[i] as string) + (v as Uint8Array).length;
   }
   return bytes;
 }

@@ -17,21 +17,24 @@ import { SessionMeshError, isSessionMeshError } from '../errors.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
 import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
-import { SessionRecord } from './record.js';
-import { RESERVED_KEYS, ValueCloner, flatString, isWellFormed, sessionPackr } from './values.js';
+import { unpackBody } from './packed.js';
+import { type SessionRecord, recordFromParts } from './record.js';
+import { RESERVED_KEYS, ValueCloner, decodeValue, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
 
 const FORMAT = 1;
 const FIELDS = 12;
 const MAX_TIME_MS = 2 ** 48 - 1;
 
 export function recordToWire(record: SessionRecord): unknown[] {
+  // The body numbers stamps and node ids exactly as this form does (packed.ts), so its tables
+  // are the wire tables; values are decoded to be packed inline with the rest of the message.
+  const r = unpackBody(record.body);
   const nodes: string[] = [];
   const nodeIndex = new Map<string, number>();
   const stamps: number[] = [];
-  const stampIndex = new Map<string, number>();
+  const stampIndex = new Map<Hlc, number>();
   const indexOf = (h: Hlc): number => {
-    const key = `${h.wallMs}:${h.logical}:${h.nodeId}`;
-    let i = stampIndex.get(key);
+    let i = stampIndex.get(h);
     if (i === undefined) {
       let n = nodeIndex.get(h.nodeId);
       if (n === undefined) {
@@ -39,20 +42,21 @@ export function recordToWire(record: SessionRecord): unknown[] {
         nodeIndex.set(h.nodeId, n);
       }
       i = stamps.push(h.wallMs, h.logical, n) / 3 - 1;
-      stampIndex.set(key, i);
+      stampIndex.set(h, i);
     }
     return i;
   };
-  const r = record;
   const stampI = indexOf(r.stamp);
   const idleI = indexOf(r.maxIdleStamp);
-  const attrs: unknown[] = [];
   const t = r.attrs;
+  const attrs = new Array<unknown>(t.length);
   for (let i = 0; i < t.length; i += STRIDE) {
     const dead = t[i + 1] === TOMBSTONE;
-    attrs.push(t[i], indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0), dead ? null : t[i + 1]);
+    attrs[i] = t[i];
+    attrs[i + 1] = indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
+    attrs[i + 2] = dead ? null : decodeValue(t[i + 1] as Uint8Array);
   }
-  return [FORMAT, r.id, r.version, r.createdAtMs, r.lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
+  return [FORMAT, record.id, r.version, r.createdAtMs, record.lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
 }
 
 /**
@@ -98,7 +102,7 @@ function fromWire(wire: unknown, limits: SessionLimits): SessionRecord {
   if (nodes.length === 0 || nodes.length > flatStamps.length / 3) throw bad('bad node table');
   const nodeIds = (nodes as unknown[]).map((n) => {
     if (!isValidNodeId(n)) throw bad('bad node id');
-    return intern(n);
+    return n;
   });
   const stamps: Hlc[] = [];
   for (let i = 0; i < flatStamps.length; i += 3) {
@@ -115,6 +119,8 @@ function fromWire(wire: unknown, limits: SessionLimits): SessionRecord {
   if (compareHlc(maxIdleStamp, stamp) > 0) throw bad('maxIdleStamp newer than the record stamp');
   if (destroyed && flatAttrs.length > 0) throw bad('destroyed record with attributes');
 
+  // Values are checked and normalised by the same rules as the primary's writes, then stored
+  // encoded (packed.ts); nothing of the decoded frame is kept.
   const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: Number.MAX_SAFE_INTEGER, strict: true });
   const attrs = new Array<unknown>(flatAttrs.length); // exactly sized, see attrs.ts
   let previous: string | undefined;
@@ -129,12 +135,13 @@ function fromWire(wire: unknown, limits: SessionLimits): SessionRecord {
     if (compareHlc(attrStamp, stamp) > 0) throw bad('attribute stamp newer than the record stamp');
     const dead = kind % 2 === 1;
     if (dead && flatAttrs[i + 2] !== null) throw bad('deleted attribute with a value');
-    attrs[i] = intern(name);
-    attrs[i + 1] = dead ? TOMBSTONE : cloner.clone(name, flatAttrs[i + 2]);
+    attrs[i] = name;
+    attrs[i + 1] = dead ? TOMBSTONE : encodeValue(cloner.clone(name, flatAttrs[i + 2]));
     attrs[i + 2] = attrStamp;
   }
   const table: AttrTable = attrs.length === 0 ? EMPTY_TABLE : attrs;
-  return new SessionRecord(flatString(id), version, createdAtMs, lastAccessMs, maxIdleMs, maxIdleStamp, stamp, destroyed, table);
+  // flatString: the id is kept (store key); a slice of the frame's string would pin the frame.
+  return recordFromParts(flatString(id), lastAccessMs, { version, createdAtMs, maxIdleMs, maxIdleStamp, stamp, destroyed, attrs: table });
 }
 
 function isTime(ms: unknown): ms is number {
@@ -143,20 +150,4 @@ function isTime(ms: unknown): ms is number {
 
 function bad(reason: string, cause?: unknown): SessionMeshError {
   return new SessionMeshError('ERR_BAD_FRAME', `invalid session record: ${reason}`, undefined, cause === undefined ? undefined : { cause });
-}
-
-/**
- * Member ids and attribute names recur in every record; sharing one string each across decoded
- * records saves ~30–40 bytes per string per record on backups. Bounded: cleared when full.
- */
-const INTERN_MAX = 1024;
-const interned = new Map<string, string>();
-
-function intern(s: string): string {
-  const hit = interned.get(s);
-  if (hit !== undefined) return hit;
-  if (interned.size >= INTERN_MAX) interned.clear();
-  const flat = flatString(s);
-  interned.set(flat, flat);
-  return flat;
 }

@@ -15,6 +15,7 @@
  */
 import type { Hlc } from '../clock/hlc.js';
 import { STRIDE, TOMBSTONE } from './attrs.js';
+import { unpackBody } from './packed.js';
 import type { SessionRecord } from './record.js';
 
 const TWO_32 = 2 ** 32;
@@ -63,14 +64,15 @@ function fmix32(h: number): number {
 }
 
 export function sessionDigest(record: SessionRecord): number {
+  const r = unpackBody(record.body);
   const h = new Hasher();
   h.str(record.id);
-  h.num(record.version);
-  h.num(record.destroyed ? 1 : 0);
-  h.stamp(record.stamp);
-  h.num(record.maxIdleMs);
-  h.stamp(record.maxIdleStamp);
-  const t = record.attrs;
+  h.num(r.version);
+  h.num(r.destroyed ? 1 : 0);
+  h.stamp(r.stamp);
+  h.num(r.maxIdleMs);
+  h.stamp(r.maxIdleStamp);
+  const t = r.attrs;
   for (let i = 0; i < t.length; i += STRIDE) {
     h.str(t[i] as string);
     h.stamp(t[i + 2] as Hlc);

@@ -7,8 +7,9 @@
  */
 import { compareHlc } from '../clock/hlc.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
-import { type SessionDelta, SessionRecord } from './record.js';
-import { compareValues } from './values.js';
+import { type BodyParts, unpackBody } from './packed.js';
+import { type SessionDelta, SessionRecord, recordFromParts } from './record.js';
+import { compareEncoded } from './values.js';
 
 export function applyDelta(record: SessionRecord | undefined, delta: SessionDelta): SessionRecord {
   return record === undefined ? delta : mergeRecords(record, delta);
@@ -17,48 +18,37 @@ export function applyDelta(record: SessionRecord | undefined, delta: SessionDelt
 export function mergeRecords(a: SessionRecord, b: SessionRecord): SessionRecord {
   if (a.id !== b.id) throw new Error(`mergeRecords: different sessions ${a.id} and ${b.id}`);
   if (a === b) return a;
-  const destroyed = a.destroyed || b.destroyed;
-  const attrs = destroyed ? EMPTY_TABLE : mergeTables(a.attrs, b.attrs);
-  const idleCmp = compareHlc(a.maxIdleStamp, b.maxIdleStamp);
-  const idleFromA = idleCmp > 0 || (idleCmp === 0 && a.maxIdleMs >= b.maxIdleMs);
-  const stampFromA = compareHlc(a.stamp, b.stamp) >= 0;
-  const merged = {
-    version: Math.max(a.version, b.version),
-    createdAtMs: Math.min(a.createdAtMs, b.createdAtMs),
-    lastAccessMs: Math.max(a.lastAccessMs, b.lastAccessMs),
-    maxIdleMs: idleFromA ? a.maxIdleMs : b.maxIdleMs,
-    maxIdleStamp: idleFromA ? a.maxIdleStamp : b.maxIdleStamp,
-    stamp: stampFromA ? a.stamp : b.stamp,
+  const lastAccessMs = Math.max(a.lastAccessMs, b.lastAccessMs);
+  // Same replicated state (bodies are canonical): only the access time can differ, e.g. a
+  // duplicate delta or a touch batch that already arrived.
+  if (a.body === b.body) return lastAccessMs === a.lastAccessMs ? a : b;
+  const x = unpackBody(a.body);
+  const y = unpackBody(b.body);
+  const destroyed = x.destroyed || y.destroyed;
+  const attrs = destroyed ? EMPTY_TABLE : mergeTables(x.attrs, y.attrs);
+  const idleCmp = compareHlc(x.maxIdleStamp, y.maxIdleStamp);
+  const idleFromX = idleCmp > 0 || (idleCmp === 0 && x.maxIdleMs >= y.maxIdleMs);
+  const merged: BodyParts = {
+    version: Math.max(x.version, y.version),
+    createdAtMs: Math.min(x.createdAtMs, y.createdAtMs),
+    maxIdleMs: idleFromX ? x.maxIdleMs : y.maxIdleMs,
+    maxIdleStamp: idleFromX ? x.maxIdleStamp : y.maxIdleStamp,
+    stamp: compareHlc(x.stamp, y.stamp) >= 0 ? x.stamp : y.stamp,
     destroyed,
     attrs,
   };
-  // Reuse an input when it already is the result: duplicate and stale deltas allocate nothing.
-  if (sameAs(a, merged)) return a;
-  if (sameAs(b, merged)) return b;
-  const out = new SessionRecord(
-    a.id,
-    merged.version,
-    merged.createdAtMs,
-    merged.lastAccessMs,
-    merged.maxIdleMs,
-    merged.maxIdleStamp,
-    merged.stamp,
-    destroyed,
-    attrs,
-  );
-  // A shared table has a shared size; otherwise it is computed when first needed (a backup may
-  // never need it).
-  if (attrs === a.attrs) out.primeLiveBytes(a.knownLiveBytes());
-  else if (attrs === b.attrs) out.primeLiveBytes(b.knownLiveBytes());
-  return out;
+  // Reuse an input when it already is the result: duplicate and stale deltas allocate no body.
+  if (sameAs(x, merged)) return lastAccessMs === a.lastAccessMs ? a : new SessionRecord(a.id, lastAccessMs, a.body);
+  if (sameAs(y, merged)) return lastAccessMs === b.lastAccessMs ? b : new SessionRecord(a.id, lastAccessMs, b.body);
+  return recordFromParts(a.id, lastAccessMs, merged);
 }
 
-function sameAs(r: SessionRecord, m: Omit<SessionRecord, 'id' | 'liveBytes' | 'primeLiveBytes' | 'knownLiveBytes'>): boolean {
+/** `m` has the contents of `r` (attrs by identity: mergeTables returns an input table it adopts whole). */
+function sameAs(r: BodyParts, m: BodyParts): boolean {
   return (
     r.attrs === m.attrs &&
     r.version === m.version &&
     r.createdAtMs === m.createdAtMs &&
-    r.lastAccessMs === m.lastAccessMs &&
     r.maxIdleMs === m.maxIdleMs &&
     r.maxIdleStamp === m.maxIdleStamp &&
     r.stamp === m.stamp &&
@@ -106,7 +96,7 @@ function mergeTables(x: AttrTable, y: AttrTable): AttrTable {
   }
   if (allX) return x;
   if (allY) return y;
-  return out.slice(); // exactly sized: push leaves slack that would live as long as the record
+  return out; // transient: packed into a body by the caller
 }
 
 /**
@@ -126,5 +116,5 @@ function winner(x: AttrTable, i: number, y: AttrTable, j: number): number {
   if (vx === vy) return 0;
   if (vx === TOMBSTONE) return 1;
   if (vy === TOMBSTONE) return -1;
-  return compareValues(vx, vy);
+  return compareEncoded(vx as Uint8Array, vy as Uint8Array);
 }

@@ -12,59 +12,82 @@
  * - stamp: max of every write folded in (create, update, delete, destroy);
  * - destroyed: OR, and a destroyed record has no attributes: terminal whatever the delivery order.
  *
- * Memory (x64 Node 20, measured with 100k records): this object 137 bytes (10 fields + two boxed
- * doubles), the attribute table 48 + 24 per attribute (exactly sized), 64 per distinct stamp
- * (shared by all attributes one update wrote), the id string ~56, plus the values themselves
- * (a Date ~113, a Buffer ~220 of heap whatever its length, a string ~24 + length). A store entry
- * plus its expiry-index entry add ~75. E.g. {userId: 'user-1', views: 1}: ~470 bytes of heap
- * for 117 encoded.
+ * Memory (x64 Node 20, no pointer compression; bench/memory.ts at 100k copies): a record is
+ * three fields, `id`, `lastAccessMs` and `body`, 64 bytes with the boxed double of lastAccessMs.
+ * Everything else lives in `body` (packed.ts), one one-byte string: 16 bytes of header plus
+ * about the record's encoded wire size minus its id (stamps 12 bytes each, node ids and names as
+ * UTF-8, values as msgpack). No object per attribute, value, stamp or node id. The id string is
+ * shared with the store's Map key (~40 bytes for 22 characters). A store entry plus its
+ * expiry-index entry add ~75-100 (Map slots and load-factor slack). E.g. the express-session
+ * shape {cookie, userId, views}: ~390 bytes of heap for 176 encoded (it was ~655 with values as
+ * live objects, one Hlc object per stamp and a 10-field record).
+ *
+ * Reading: the metadata getters decode a few bytes of the body (no allocation; the stamps
+ * allocate one Hlc); toPlainData decodes the values (msgpack), which is what the deep copy for
+ * the app cost before. touch() shares the body: a touch allocates only the 3-field record.
  */
 import type { Hlc } from '../clock/hlc.js';
 import { SessionMeshError } from '../errors.js';
-import { type AttrTable, STRIDE, TOMBSTONE, countLive, liveBytesOf } from './attrs.js';
-import { copyValue } from './values.js';
+import { type AttrTable, STRIDE, TOMBSTONE, countLive } from './attrs.js';
+import { type BodyParts, bodyCreatedAtMs, bodyDestroyed, bodyLiveBytes, bodyMaxIdleMs, bodyStamp, bodyVersion, packBody, unpackBody } from './packed.js';
+import { decodeValue } from './values.js';
 
 export class SessionRecord {
   /**
-   * Encoded size of the live data, computed lazily (-1: not yet). Private, so structural
-   * equality (assert.deepStrictEqual) sees only the replicated state.
+   * Build records only through createRecord/applyUpdate/merge/decode (or recordFromParts): they
+   * keep the invariants. Two records with the same id, lastAccessMs and body are the same copy
+   * (the body is canonical), so assert.deepStrictEqual compares replicated state.
    */
-  #liveBytes = -1;
-
-  /** Build records only through createRecord/applyUpdate/merge/decode: they keep the invariants. */
   constructor(
     readonly id: string,
-    readonly version: number,
-    readonly createdAtMs: number,
     readonly lastAccessMs: number,
-    readonly maxIdleMs: number,
-    readonly maxIdleStamp: Hlc,
-    /** Max stamp of every write folded into this copy; ≥ every attribute stamp and maxIdleStamp. */
-    readonly stamp: Hlc,
-    readonly destroyed: boolean,
-    readonly attrs: AttrTable,
+    /** @internal The packed replicated state (packed.ts). */
+    readonly body: string,
   ) {}
 
-  /** Σ encodedSize(name) + encodedSize(value) over live attributes. O(size) the first time. */
+  get version(): number {
+    return bodyVersion(this.body);
+  }
+
+  get createdAtMs(): number {
+    return bodyCreatedAtMs(this.body);
+  }
+
+  get maxIdleMs(): number {
+    return bodyMaxIdleMs(this.body);
+  }
+
+  get destroyed(): boolean {
+    return bodyDestroyed(this.body);
+  }
+
+  /** Max stamp of every write folded into this copy; ≥ every attribute stamp and maxIdleStamp. A new object per call. */
+  get stamp(): Hlc {
+    return bodyStamp(this.body, 0);
+  }
+
+  get maxIdleStamp(): Hlc {
+    return bodyStamp(this.body, 1);
+  }
+
+  /** The attribute table, unpacked (values are encodings, see attrs.ts). A new array per call. */
+  get attrs(): AttrTable {
+    return unpackBody(this.body).attrs;
+  }
+
+  /** Σ encodedSize(name) + encodedSize(value) over live attributes. O(1): kept in the body. */
   liveBytes(): number {
-    if (this.#liveBytes < 0) this.#liveBytes = liveBytesOf(this.attrs);
-    return this.#liveBytes;
-  }
-
-  /** @internal for the session module: the size is already known. */
-  primeLiveBytes(bytes: number): this {
-    this.#liveBytes = bytes;
-    return this;
-  }
-
-  /** @internal: carry a known size over to a copy with the same attributes. */
-  knownLiveBytes(): number {
-    return this.#liveBytes;
+    return bodyLiveBytes(this.body);
   }
 }
 
 /** A delta is a record fragment: only the changed attributes, with the full metadata. */
 export type SessionDelta = SessionRecord;
+
+/** A record from its parts (attribute values already encoded, table sorted and unique). */
+export function recordFromParts(id: string, lastAccessMs: number, parts: BodyParts): SessionRecord {
+  return new SessionRecord(id, lastAccessMs, packBody(parts));
+}
 
 export function expiresAtMs(record: SessionRecord): number {
   return record.lastAccessMs + record.maxIdleMs;
@@ -83,18 +106,15 @@ export function isExpired(record: SessionRecord, nowMs: number, graceMs = 0): bo
 export function touch(record: SessionRecord, nowMs: number): SessionRecord {
   nowMs = timeMs(nowMs);
   if (record.destroyed || !(nowMs > record.lastAccessMs)) return record;
-  const r = record;
-  return new SessionRecord(r.id, r.version, r.createdAtMs, nowMs, r.maxIdleMs, r.maxIdleStamp, r.stamp, r.destroyed, r.attrs).primeLiveBytes(
-    r.knownLiveBytes(),
-  );
+  return new SessionRecord(record.id, nowMs, record.body);
 }
 
-/** The app's view: live attributes, deep-copied (the stored values are shared and immutable). */
+/** The app's view: live attributes, decoded afresh (the app may change them freely). */
 export function toPlainData(record: SessionRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const t = record.attrs;
   for (let i = 0; i < t.length; i += STRIDE) {
-    if (t[i + 1] !== TOMBSTONE) out[t[i] as string] = copyValue(t[i + 1]);
+    if (t[i + 1] !== TOMBSTONE) out[t[i] as string] = decodeValue(t[i + 1] as Uint8Array);
   }
   return out;
 }

@@ -14,10 +14,11 @@
 import { type Hlc, type HybridClock, ZERO_HLC, compareHlc, formatHlc } from '../clock/hlc.js';
 import { SessionMeshError } from '../errors.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE, findSlot, overwrite } from './attrs.js';
+import { type BodyParts, encodedNameSize, unpackBody } from './packed.js';
 import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
-import { type SessionDelta, SessionRecord, notFound, timeMs, touch } from './record.js';
-import { ValueCloner, encodedSize, valuesEqual } from './values.js';
+import { type SessionDelta, type SessionRecord, notFound, recordFromParts, timeMs, touch } from './record.js';
+import { ValueCloner, encodeValue, encodedEqual } from './values.js';
 
 export interface SessionUpdate {
   set?: Record<string, unknown>;
@@ -67,8 +68,8 @@ export function createRecord(id: string, data: Record<string, unknown>, opts: Cr
   checkMaxIdle(opts.maxIdleMs);
   // An empty version-0 copy that every stamp beats; the update below fills it in.
   const nowMs = timeMs(opts.nowMs);
-  const empty = new SessionRecord(id, 0, nowMs, nowMs, opts.maxIdleMs, ZERO_HLC, ZERO_HLC, false, EMPTY_TABLE).primeLiveBytes(0);
-  return write(empty, { set: data }, opts, true).record;
+  const empty: BodyParts = { version: 0, createdAtMs: nowMs, maxIdleMs: opts.maxIdleMs, destroyed: false, stamp: ZERO_HLC, maxIdleStamp: ZERO_HLC, attrs: EMPTY_TABLE };
+  return write(id, nowMs, empty, 0, { set: data }, opts, true).record;
 }
 
 export function applyUpdate(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions): UpdateResult {
@@ -80,19 +81,42 @@ export function applyUpdate(record: SessionRecord, update: SessionUpdate, opts: 
       actual: record.version,
     });
   }
-  return write(record, update, opts, false);
+  const parts = unpackBody(record.body);
+  return write(record.id, record.lastAccessMs, parts, parts.liveBytes, update, opts, false, record);
 }
 
 /** Destroys a session for good; the returned record (no attributes) is also the delta. */
 export function destroyRecord(record: SessionRecord, opts: { stamp: Hlc; nowMs: number }): SessionRecord {
   if (record.destroyed) return record;
-  checkStamp(record, opts.stamp);
+  checkStamp(record.stamp, opts.stamp);
   const r = record;
   const lastAccessMs = Math.max(r.lastAccessMs, timeMs(opts.nowMs));
-  return new SessionRecord(r.id, r.version + 1, r.createdAtMs, lastAccessMs, r.maxIdleMs, r.maxIdleStamp, opts.stamp, true, EMPTY_TABLE).primeLiveBytes(0);
+  return recordFromParts(r.id, lastAccessMs, {
+    version: r.version + 1,
+    createdAtMs: r.createdAtMs,
+    maxIdleMs: r.maxIdleMs,
+    destroyed: true,
+    stamp: opts.stamp,
+    maxIdleStamp: r.maxIdleStamp,
+    attrs: EMPTY_TABLE,
+  });
 }
 
-function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions, creating: boolean): UpdateResult {
+/**
+ * `r` is the unpacked state of the copy (`stored` itself unless creating), `liveBytes` its size.
+ * Values are compared and stored encoded: a new value is cloned (checked, normalised), then
+ * encoded once; that encoding is what the body keeps and what counts against the limits.
+ */
+function write(
+  id: string,
+  lastAccessMs: number,
+  r: BodyParts,
+  liveBytes: number,
+  update: SessionUpdate,
+  opts: UpdateOptions,
+  creating: boolean,
+  stored?: SessionRecord,
+): UpdateResult {
   const limits = opts.limits ?? DEFAULT_SESSION_LIMITS;
   const nowMs = timeMs(opts.nowMs);
   if (typeof update !== 'object' || update === null) throw invalidUpdate('update must be an object');
@@ -101,7 +125,7 @@ function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions
   if (del !== undefined && !Array.isArray(del)) throw invalidUpdate('delete must be an array of names');
   if (maxIdleMs !== undefined) checkMaxIdle(maxIdleMs);
 
-  const t = record.attrs;
+  const t = r.attrs;
   const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
   // name → new value (TOMBSTONE to delete); only real changes survive into `changed` below.
   const wanted = new Map<string, unknown>();
@@ -109,7 +133,7 @@ function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions
     for (const name of Object.keys(set)) {
       cloner.checkName(name);
       const value = set[name];
-      wanted.set(name, value === undefined ? TOMBSTONE : cloner.clone(name, value));
+      wanted.set(name, value === undefined ? TOMBSTONE : encodeValue(cloner.clone(name, value)));
     }
   }
   if (del !== undefined) {
@@ -120,7 +144,6 @@ function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions
     }
   }
 
-  let liveBytes = record.liveBytes();
   let live = 0;
   let entries = t.length / STRIDE;
   for (let i = 1; i < t.length; i += STRIDE) if (t[i] !== TOMBSTONE) live++;
@@ -128,38 +151,38 @@ function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions
   for (const [name, value] of wanted) {
     const slot = findSlot(t, name);
     const old = slot < 0 ? TOMBSTONE : t[slot + 1];
-    if (value === TOMBSTONE ? old === TOMBSTONE : old !== TOMBSTONE && valuesEqual(old, value)) continue;
+    if (value === TOMBSTONE ? old === TOMBSTONE : old !== TOMBSTONE && encodedEqual(old as Uint8Array, value as Uint8Array)) continue;
     if (old !== TOMBSTONE) {
-      liveBytes -= encodedSize(name) + encodedSize(old);
+      liveBytes -= encodedNameSize(name) + (old as Uint8Array).length;
       live--;
     }
     if (value !== TOMBSTONE) {
-      liveBytes += encodedSize(name) + encodedSize(value);
+      liveBytes += encodedNameSize(name) + (value as Uint8Array).length;
       live++;
     }
     if (slot < 0) entries++;
     changed.push([name, value]);
   }
-  const idleChanged = maxIdleMs !== undefined && maxIdleMs !== record.maxIdleMs;
+  const idleChanged = maxIdleMs !== undefined && maxIdleMs !== r.maxIdleMs;
 
-  if (changed.length === 0 && !idleChanged && !creating) {
-    const touched = touch(record, nowMs);
-    return { record: touched, delta: fragment(touched, EMPTY_TABLE), changed: false };
+  if (changed.length === 0 && !idleChanged && !creating && stored !== undefined) {
+    const touched = touch(stored, nowMs);
+    return { record: touched, delta: recordFromParts(id, touched.lastAccessMs, { ...r, attrs: EMPTY_TABLE }), changed: false };
   }
-  checkStamp(record, opts.stamp);
+  checkStamp(r.stamp, opts.stamp);
   if (live > limits.maxAttributes) {
-    throw tooLarge(record.id, `${live} attributes exceed maxAttributes (${limits.maxAttributes})`, { attributes: live, maxAttributes: limits.maxAttributes });
+    throw tooLarge(id, `${live} attributes exceed maxAttributes (${limits.maxAttributes})`, { attributes: live, maxAttributes: limits.maxAttributes });
   }
   // Tombstones are kept for the life of the session (pruning one could let an old write come
   // back in a later merge), so the total is capped too.
   if (entries > 2 * limits.maxAttributes) {
-    throw tooLarge(record.id, `${entries} attribute entries including deleted names exceed 2 × maxAttributes`, {
+    throw tooLarge(id, `${entries} attribute entries including deleted names exceed 2 × maxAttributes`, {
       entries,
       maxAttributes: limits.maxAttributes,
     });
   }
   if (liveBytes > limits.maxSessionBytes) {
-    throw tooLarge(record.id, `session data of ${liveBytes} bytes exceeds maxSessionBytes (${limits.maxSessionBytes})`, {
+    throw tooLarge(id, `session data of ${liveBytes} bytes exceeds maxSessionBytes (${limits.maxSessionBytes})`, {
       bytes: liveBytes,
       maxSessionBytes: limits.maxSessionBytes,
     });
@@ -172,32 +195,25 @@ function write(record: SessionRecord, update: SessionUpdate, opts: UpdateOptions
     delta[i * STRIDE + 1] = value;
     delta[i * STRIDE + 2] = opts.stamp;
   });
-  const r = record;
-  const next = new SessionRecord(
-    r.id,
-    r.version + 1,
-    r.createdAtMs,
-    Math.max(r.lastAccessMs, nowMs),
-    idleChanged ? maxIdleMs : r.maxIdleMs,
-    idleChanged || creating ? opts.stamp : r.maxIdleStamp,
-    opts.stamp,
-    false,
-    overwrite(t, delta),
-  ).primeLiveBytes(liveBytes);
-  return { record: next, delta: creating ? next : fragment(next, delta), changed: true };
+  const meta = {
+    version: r.version + 1,
+    createdAtMs: r.createdAtMs,
+    maxIdleMs: idleChanged ? maxIdleMs : r.maxIdleMs,
+    destroyed: false,
+    stamp: opts.stamp,
+    maxIdleStamp: idleChanged || creating ? opts.stamp : r.maxIdleStamp,
+  };
+  const nextAccessMs = Math.max(lastAccessMs, nowMs);
+  const next = recordFromParts(id, nextAccessMs, { ...meta, attrs: overwrite(t, delta) });
+  if (next.liveBytes() !== liveBytes) throw new Error(`session ${id}: size bookkeeping ${liveBytes} != ${next.liveBytes()}`);
+  return { record: next, delta: creating ? next : recordFromParts(id, nextAccessMs, { ...meta, attrs: delta }), changed: true };
 }
 
-/** The metadata of `record` with only `attrs`. */
-function fragment(record: SessionRecord, attrs: AttrTable): SessionDelta {
-  const r = record;
-  return new SessionRecord(r.id, r.version, r.createdAtMs, r.lastAccessMs, r.maxIdleMs, r.maxIdleStamp, r.stamp, r.destroyed, attrs);
-}
-
-function checkStamp(record: SessionRecord, stamp: Hlc): void {
+function checkStamp(current: Hlc, stamp: Hlc): void {
   // A stale stamp would make the primary's copy and the merged backup copies disagree. It is a
   // driver bug (receive(record.stamp) before now()), so it throws loudly rather than returning.
-  if (compareHlc(stamp, record.stamp) <= 0) {
-    throw new Error(`session write stamp ${formatHlc(stamp)} is not newer than the record's ${formatHlc(record.stamp)}`);
+  if (compareHlc(stamp, current) <= 0) {
+    throw new Error(`session write stamp ${formatHlc(stamp)} is not newer than the record's ${formatHlc(current)}`);
   }
 }
 

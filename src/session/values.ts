@@ -34,6 +34,35 @@ export function encodedSize(value: unknown): number {
   return sessionPackr.pack(value).length;
 }
 
+/**
+ * The stored form of a normalised value: its msgpack encoding, in a buffer of its own (the
+ * packer reuses its output buffer). Deterministic: equal values in equal key order give equal
+ * bytes, and decodeValue(encodeValue(v)) is deep-equal to v (the normal forms above).
+ */
+export function encodeValue(value: unknown): Uint8Array {
+  return Buffer.from(sessionPackr.pack(value));
+}
+
+/** A fresh copy of a stored value, for the app or the wire. */
+export function decodeValue(bytes: Uint8Array): unknown {
+  return sessionPackr.unpack(bytes);
+}
+
+/** Byte-wise total order on encodings (the tie-break order of compareValues). */
+export function compareEncoded(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/**
+ * Equality of two stored values as valuesEqual sees the decoded ones: same bytes, or (only
+ * possible with the same length) the same keys and values in another order.
+ */
+export function encodedEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (Buffer.compare(a, b) === 0) return true;
+  return isDeepStrictEqual(decodeValue(a), decodeValue(b));
+}
+
 /** Deep equality of two normalised values (Buffers by content, Dates by time). */
 export function valuesEqual(a: unknown, b: unknown): boolean {
   return a === b || isDeepStrictEqual(a, b);

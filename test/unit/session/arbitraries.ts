@@ -2,8 +2,8 @@
 import fc from 'fast-check';
 import type { Hlc } from '../../../src/clock/hlc.js';
 import { TOMBSTONE } from '../../../src/session/attrs.js';
-import { SessionRecord } from '../../../src/session/record.js';
-import { ValueCloner } from '../../../src/session/values.js';
+import { type SessionRecord, recordFromParts } from '../../../src/session/record.js';
+import { ValueCloner, encodeValue } from '../../../src/session/values.js';
 
 export const SESSION_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -64,8 +64,27 @@ export const recordArb: fc.Arbitrary<SessionRecord> = fc
     if (!r.destroyed) for (const e of entries) attrs.push(e.name, e.dead ? TOMBSTONE : e.value, e.stamp);
     let stamp = r.extraStamp;
     for (const s of [r.maxIdleStamp, ...entries.map((e) => e.stamp)]) if (cmp(s, stamp) > 0) stamp = s;
-    return new SessionRecord(SESSION_ID, r.version, r.createdAtMs, r.lastAccessMs, r.maxIdleMs, r.maxIdleStamp, stamp, r.destroyed, attrs);
+    return recordOf(SESSION_ID, r.version, r.createdAtMs, r.lastAccessMs, r.maxIdleMs, r.maxIdleStamp, stamp, r.destroyed, attrs);
   });
+
+/**
+ * A record from its fields, attribute values given as (normalised) plain values: the old
+ * SessionRecord constructor's argument list, for tests that spell records out.
+ */
+export function recordOf(
+  id: string,
+  version: number,
+  createdAtMs: number,
+  lastAccessMs: number,
+  maxIdleMs: number,
+  maxIdleStamp: Hlc,
+  stamp: Hlc,
+  destroyed: boolean,
+  attrs: readonly unknown[],
+): SessionRecord {
+  const table = attrs.map((x, i) => (i % 3 === 1 && x !== TOMBSTONE ? encodeValue(x) : x));
+  return recordFromParts(id, lastAccessMs, { version, createdAtMs, maxIdleMs, maxIdleStamp, stamp, destroyed, attrs: table });
+}
 
 function cmp(a: Hlc, b: Hlc): number {
   return a.wallMs - b.wallMs || a.logical - b.logical || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);

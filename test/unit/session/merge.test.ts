@@ -8,11 +8,11 @@ import { decodeRecord, encodeRecord } from '../../../src/session/codec.js';
 import { applyDelta, mergeRecords } from '../../../src/session/merge.js';
 import { type SessionRecord, SessionRecord as Record_, toPlainData, touch } from '../../../src/session/record.js';
 import { applyUpdate, createRecord, destroyRecord } from '../../../src/session/update.js';
-import { SESSION_ID, rawValueArb, recordArb, typesOf } from './arbitraries.js';
+import { SESSION_ID, recordOf, rawValueArb, recordArb, typesOf } from './arbitraries.js';
 
 const RUNS = { numRuns: 150 };
 const s = (wallMs: number, logical = 0, nodeId = 'n1'): Hlc => ({ wallMs, logical, nodeId });
-const rec = (attrs: unknown[], stamp: Hlc, destroyed = false) => new Record_(SESSION_ID, 1, 0, 0, 1000, s(0), stamp, destroyed, attrs);
+const rec = (attrs: unknown[], stamp: Hlc, destroyed = false) => recordOf(SESSION_ID, 1, 0, 0, 1000, s(0), stamp, destroyed, attrs);
 
 describe('mergeRecords: lattice properties', () => {
   it('is commutative', () => {
@@ -88,14 +88,14 @@ describe('mergeRecords: LWW rules', () => {
   });
 
   it('metadata: version max, createdAt min, lastAccess max, maxIdle by its stamp', () => {
-    const a = new Record_(SESSION_ID, 3, 10, 50, 1000, s(1), s(4), false, []);
-    const b = new Record_(SESSION_ID, 5, 20, 40, 2000, s(2), s(3), false, []);
+    const a = recordOf(SESSION_ID, 3, 10, 50, 1000, s(1), s(4), false, []);
+    const b = recordOf(SESSION_ID, 5, 20, 40, 2000, s(2), s(3), false, []);
     const m = mergeRecords(a, b);
     assert.deepEqual([m.version, m.createdAtMs, m.lastAccessMs, m.maxIdleMs, m.stamp], [5, 10, 50, 2000, s(4)]);
   });
 
   it('refuses to merge two different sessions', () => {
-    const other = new Record_('BBBBBBBBBBBBBBBBBBBBBB', 1, 0, 0, 1000, s(0), s(0), false, []);
+    const other = recordOf('BBBBBBBBBBBBBBBBBBBBBB', 1, 0, 0, 1000, s(0), s(0), false, []);
     assert.throws(() => mergeRecords(rec([], s(1)), other));
   });
 });
