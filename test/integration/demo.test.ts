@@ -47,39 +47,57 @@ function groupMembers(pgid: number): number[] {
   return r.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
 }
 
-describe('npm run demo', () => {
-  let demo: ChildProcess | null = null;
+interface RunningDemo {
+  child: ChildProcess;
+  baseUrl: string;
+  appPids: Map<string, number>;
+  exited: Promise<number | null>;
+  log(): string;
+}
+
+/** Starts the demo's command in a process group of its own and waits until it prints the page to open. */
+async function startDemo(port: number, started: RunningDemo[]): Promise<RunningDemo> {
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const [cmd, ...args] = demoCommand();
+  const child = spawn(cmd!, args, { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SESSIONMESH_DEMO_PORT: String(port) } });
+  const output: string[] = [];
   const appPids = new Map<string, number>();
+  const demo: RunningDemo = { child, baseUrl, appPids, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), log: () => output.join('\n') };
+  started.push(demo);
+  let ready = false;
+  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    output.push(l);
+    const m = /^\s+(app-\d)\s+pid (\d+)/.exec(l);
+    if (m) appPids.set(m[1]!, Number(m[2]));
+    if (l.includes(`open  ${baseUrl}/`)) ready = true;
+  });
+  await waitFor('the demo to print the page to open', 60_000, async () => ready || (child.exitCode !== null && Promise.reject(new Error(`demo exited:\n${demo.log()}`))), 100);
+  assert.equal(appPids.size, 3, demo.log());
+  return demo;
+}
+
+describe('npm run demo', () => {
+  const started: RunningDemo[] = [];
+  // Not the default 8080, so tests never collide with a demo someone is running; below the
+  // ephemeral range (32768+), where outgoing connections could hold a port.
+  const basePort = 21000 + (process.pid % 10000);
   after(() => {
-    // Only if the test failed midway: leave nothing behind.
-    for (const pid of [demo?.pid ? -demo.pid : 0, ...appPids.values()]) {
-      try {
-        if (pid !== 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone: the normal case
+    // Only if a test failed midway: leave nothing behind.
+    for (const d of started) {
+      for (const pid of [d.child.pid ? -d.child.pid : 0, ...d.appPids.values()]) {
+        try {
+          if (pid !== 0) process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone: the normal case
+        }
       }
     }
   });
 
   it('serves the page through the balancer, counts on across a member killed from the page, and Ctrl-C stops every process', { timeout: 120_000 }, async () => {
-    // Not the default 8080, so tests never collide with a demo someone is running.
-    const port = 30000 + (process.pid % 20000);
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const [cmd, ...args] = demoCommand();
-    demo = spawn(cmd!, args, { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SESSIONMESH_DEMO_PORT: String(port) } });
-    const output: string[] = [];
-    const exited = new Promise<number | null>((resolve) => demo!.once('exit', (code) => resolve(code)));
-    let ready = false;
-    createInterface({ input: demo.stderr! }).on('line', (l) => output.push(l));
-    createInterface({ input: demo.stdout! }).on('line', (l) => {
-      output.push(l);
-      const m = /^\s+(app-\d)\s+pid (\d+)/.exec(l);
-      if (m) appPids.set(m[1]!, Number(m[2]));
-      if (l.includes(`open  ${baseUrl}/`)) ready = true;
-    });
-    const log = () => output.join('\n');
-    await waitFor('the demo to print the page to open', 60_000, async () => ready || (demo!.exitCode !== null && Promise.reject(new Error(`demo exited:\n${log()}`))), 100);
-    assert.equal(appPids.size, 3, log());
+    const demo = await startDemo(basePort, started);
+    const { baseUrl, appPids, log } = demo;
 
     const page = await fetch(`${baseUrl}/`);
     assert.equal(page.status, 200);
@@ -123,12 +141,21 @@ describe('npm run demo', () => {
     assert.notEqual(after.primary, primary, 'a survivor is the primary now');
 
     // Ctrl-C: SIGINT to the foreground process group.
-    process.kill(-demo.pid!, 'SIGINT');
-    const { elapsedMs } = await waitFor('the demo to exit after SIGINT', 45_000, async () => demo!.exitCode !== null || demo!.signalCode !== null);
-    assert.equal(await exited, 0, log());
+    process.kill(-demo.child.pid!, 'SIGINT');
+    const { elapsedMs } = await waitFor('the demo to exit after SIGINT', 45_000, async () => demo.child.exitCode !== null || demo.child.signalCode !== null);
+    assert.equal(await demo.exited, 0, log());
     assert.match(log(), /demo stopped/);
-    assert.deepEqual(groupMembers(demo.pid!), [], 'nothing left in the demo\'s process group');
+    assert.deepEqual(groupMembers(demo.child.pid!), [], "nothing left in the demo's process group");
     for (const [name, pid] of appPids) assert.ok(!alive(pid), `${name} (pid ${pid}) is still running`);
     console.log(`# demo stopped ${Math.round(elapsedMs)} ms after SIGINT`);
+  });
+
+  it('leaves no orphan when the launcher itself is killed -9: each app stops by itself', { timeout: 60_000 }, async () => {
+    // Another port block than the first test's (which may still be releasing its ports).
+    const demo = await startDemo(basePort + 200, started);
+    process.kill(demo.child.pid!, 'SIGKILL');
+    await demo.exited;
+    const { elapsedMs } = await waitFor('every app to exit after its launcher died', 30_000, async () => [...demo.appPids.values()].every((pid) => !alive(pid)));
+    console.log(`# apps gone ${Math.round(elapsedMs)} ms after the launcher was killed`);
   });
 });

@@ -31,8 +31,9 @@ describe('HAProxy in front of three example apps (docs/load-balancers.md)', () =
     const victim = apps[1]!;
     const run = await killDuringLoad({ baseUrl: lb.baseUrl, victim, users: USERS, durationMs: DURATION_MS, killAfterMs: KILL_AFTER_MS });
     await assertNoLostClicks(run, lb.baseUrl, `haproxy output:\n${lb.output.join('\n')}`);
-    // The route hint works: nearly every click was served by its session's primary (the misses
-    // are the failover window, before the promoted primary's name reached the user's cookie).
-    assert.ok(run.primaryShare > 0.9, `only ${(run.primaryShare * 100).toFixed(1)}% of clicks were served by the session's primary`);
+    // The route hint works: round robin alone would serve about a third of the clicks on the
+    // session's primary; sticking on the hint, nearly all (the misses are the failover window,
+    // before the promoted primary's name reached the user's cookie). Typically 99 %.
+    assert.ok(run.primaryShare > 0.8, `only ${(run.primaryShare * 100).toFixed(1)}% of clicks were served by the session's primary`);
   });
 });

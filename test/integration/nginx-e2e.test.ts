@@ -28,6 +28,6 @@ describe('nginx in front of three example apps (docs/load-balancers.md)', () => 
     lb = await startNginx(bin.path, apps);
     const run = await killDuringLoad({ baseUrl: lb.baseUrl, victim: apps[2]!, users: USERS, durationMs: DURATION_MS, killAfterMs: KILL_AFTER_MS });
     await assertNoLostClicks(run, lb.baseUrl, `nginx output:\n${lb.output.join('\n')}`);
-    assert.ok(run.primaryShare > 0.9, `only ${(run.primaryShare * 100).toFixed(1)}% of clicks were served by the session's primary`);
+    assert.ok(run.primaryShare > 0.8, `only ${(run.primaryShare * 100).toFixed(1)}% of clicks were served by the session's primary`);
   });
 });
