@@ -4,6 +4,7 @@
  * how to get one. The server keeps nothing on disk (no RDB, no AOF), like a session cache.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { ensureBinary } from './debian.js';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 
@@ -13,24 +14,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-function which(cmd: string): string | null {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
 export function ensureRedisBinary(): string {
-  let bin = which('redis-server');
-  if (bin) return bin;
-  const root = process.getuid?.() === 0;
-  if (root && which('apt-get')) {
-    console.log('bench: redis-server not found; installing the Debian package redis-server ...');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], { stdio: 'inherit', env });
-    bin = which('redis-server');
-    if (bin) return bin;
-  }
-  throw new Error('bench: redis-server is needed for the comparison and could not be installed; install it (Debian: apt-get install redis-server) and rerun');
+  return ensureBinary('redis-server', 'redis-server');
 }
 
 export async function freePort(): Promise<number> {
