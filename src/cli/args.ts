@@ -34,6 +34,8 @@ Starts a cluster member and keeps it running until SIGINT/SIGTERM (then leaves g
   --op-timeout-ms MS       bound for one session operation (default: 5000)
   --leave-timeout-ms MS    on SIGTERM/SIGINT, wait this long for the hand-off of this member's
                            partitions before leaving anyway (default: 20000; 0 = no hand-off)
+  --drain-ms MS            on SIGTERM/SIGINT, keep answering HTTP at least this long after /healthz
+                           turned 503, for load balancers to notice (default: 2000)
   --api-token TOKEN        enable the HTTP session API /v1/sessions (or env SESSIONMESH_API_TOKEN)
   --log-level LEVEL        trace|debug|info|warn|error (default: info)
 `;
@@ -111,6 +113,7 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     partitions: { type: 'string' },
     'op-timeout-ms': { type: 'string' },
     'leave-timeout-ms': { type: 'string' },
+    'drain-ms': { type: 'string' },
     'api-token': { type: 'string' },
   });
   const v = values as Record<string, string | boolean | undefined>;
@@ -162,6 +165,7 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     partitions: intFlag('partitions', str('partitions')),
     opTimeoutMs: intFlag('op-timeout-ms', str('op-timeout-ms')),
     leaveTimeoutMs: intFlag('leave-timeout-ms', str('leave-timeout-ms')),
+    drainMs: intFlag('drain-ms', str('drain-ms')),
     apiToken: apiToken === '' ? undefined : apiToken,
   };
   for (const k of Object.keys(options) as Array<keyof NodeOptions>) if (options[k] === undefined) delete options[k];

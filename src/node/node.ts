@@ -382,7 +382,8 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
    *    HTTP answer closes its connection; session ops are still accepted and routed.
    * 2. Hand-off: the Replicator's leave moves every partition copy held here to other members,
    *    bounded by `leaveTimeoutMs` (a warning with what was left if it runs out).
-   * 3. HTTP stops accepting connections; requests in flight finish (bounded by `opTimeoutMs`).
+   * 3. Once `drainMs` have passed since step 1 (load balancers saw the 503), HTTP stops accepting
+   *    connections; requests in flight finish (bounded by `opTimeoutMs`).
    * 4. Membership leave is announced; then ops still pending fail with ERR_CLOSED and the
    *    transport closes.
    */
@@ -399,11 +400,14 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
     if (this.closing) return this.closing;
     this.draining = true;
     this.http?.drain();
+    const drainStartMs = this.clock.nowMs();
     this.closing = (async () => {
       this.dnsDiscovery?.stop();
       await this.multicast?.stop();
       if (graceful && this.membership && this.service) {
         await this.handOff();
+        const rest = this.options.drainMs - (this.clock.nowMs() - drainStartMs);
+        if (this.http && rest > 0) await new Promise((r) => setTimeout(r, rest));
         // In-flight requests still need the cluster (their ops are forwarded to primaries), so
         // HTTP drains before this member leaves membership.
         await this.http?.close(this.options.opTimeoutMs + 1000);

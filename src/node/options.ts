@@ -14,6 +14,7 @@ import { DEFAULT_MULTICAST_GROUP, DEFAULT_MULTICAST_PORT } from './discovery/mul
 export const DEFAULT_PEER_PORT = 7400;
 export const DEFAULT_CLUSTER = 'sessionmesh';
 export const DEFAULT_LEAVE_TIMEOUT_MS = 20_000;
+export const DEFAULT_DRAIN_MS = 2_000;
 
 export interface NodeOptions {
   /** Human-readable member name, shown in status and logs. Default: `<hostname>-<pid>`. */
@@ -70,6 +71,12 @@ export interface NodeOptions {
    * (the member leaves like before: its copies are re-replicated from the survivors).
    */
   leaveTimeoutMs?: number;
+  /**
+   * Graceful leave: the HTTP server keeps answering for at least this long after /healthz turned
+   * 503, so load balancers notice before it stops accepting connections. Set it to your load
+   * balancer's detection time (health-check interval × failures to mark down). Default 2000.
+   */
+  drainMs?: number;
   /** Enables the HTTP session API (/v1/sessions); callers send `Authorization: Bearer <token>`. */
   apiToken?: string;
   /** Largest session (encoded). Default 1 MiB. */
@@ -106,6 +113,7 @@ export interface ResolvedOptions {
   apiToken: string | null;
   maxSessionBytes: number;
   leaveTimeoutMs: number;
+  drainMs: number;
   /** Bound for one session operation (the resolved replication.opTimeoutMs). */
   opTimeoutMs: number;
 }
@@ -175,6 +183,7 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     apiToken,
     leaveTimeoutMs: o.leaveTimeoutMs === undefined ? DEFAULT_LEAVE_TIMEOUT_MS : nonNegativeInt('leaveTimeoutMs', o.leaveTimeoutMs),
     opTimeoutMs: resolvedReplication.opTimeoutMs,
+    drainMs: o.drainMs === undefined ? DEFAULT_DRAIN_MS : nonNegativeInt('drainMs', o.drainMs),
     maxSessionBytes: o.maxSessionBytes === undefined ? 1024 * 1024 : positiveInt('maxSessionBytes', o.maxSessionBytes),
     name: o.name === undefined ? `${hostname()}-${process.pid}` : text('name', o.name, 64),
     cluster: o.cluster === undefined ? DEFAULT_CLUSTER : text('cluster', o.cluster),
