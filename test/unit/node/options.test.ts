@@ -51,3 +51,18 @@ describe('resolveOptions membership settings', () => {
     assert.equal(resolveOptions({ insecure: true, membership: { probeIntervalMs: 300 } }).membership.probeIntervalMs, 300);
   });
 });
+
+describe('resolveOptions graceful leave settings', () => {
+  it('defaults leaveTimeoutMs to 20 s and drainMs to 2 s, accepts 0, refuses negatives and fractions', () => {
+    const d = resolveOptions({ insecure: true });
+    assert.equal(d.leaveTimeoutMs, 20_000);
+    assert.equal(d.drainMs, 2_000);
+    assert.equal(d.opTimeoutMs, 5_000);
+    const z = resolveOptions({ insecure: true, leaveTimeoutMs: 0, drainMs: 0, opTimeoutMs: 700 });
+    assert.equal(z.leaveTimeoutMs, 0);
+    assert.equal(z.drainMs, 0);
+    assert.equal(z.opTimeoutMs, 700);
+    assert.throws(() => resolveOptions({ insecure: true, leaveTimeoutMs: -1 }), configError(/leaveTimeoutMs/));
+    assert.throws(() => resolveOptions({ insecure: true, drainMs: 1.5 }), configError(/drainMs/));
+  });
+});
