@@ -910,7 +910,11 @@ export class Replicator {
   }
 
   private checkLeave(): void {
-    const others = [...this.alive].some((id) => id !== this.selfId);
+    // Members that announced their own leave do not count: when every other data member leaves
+    // too (a whole-cluster shutdown), there is nowhere to hand off to, and waiting would only run
+    // into the node's leaveTimeoutMs. The coordinator hears every leave, so it goes first; the
+    // others follow as it leaves membership and the next coordinator hears theirs.
+    const others = [...this.alive].some((id) => id !== this.selfId && !this.leavers.has(id));
     if (others) {
       const t = this.table;
       if (t === null) return;
