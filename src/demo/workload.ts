@@ -51,8 +51,12 @@ export async function runWorkloadDemo(argv: string[]): Promise<number> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(exited);
+    // One at a time: each member hands its copies to the ones still running and the last has
+    // nobody left to wait for. Stopped all at once, each would wait out its leave timeout.
+    for (const [i, c] of children.entries()) {
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      await exited[i];
+    }
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -103,6 +107,16 @@ export async function runWorkloadDemo(argv: string[]): Promise<number> {
   };
 
   const started = Date.now();
+  // The workload starts once every member has the whole cluster's partition table: before, a
+  // write may wait for a table that the next join replaces, and the demo is about a steady cluster.
+  const settled = async () => {
+    for (const port of httpPorts) {
+      const st = await fetchStatus(`127.0.0.1:${port}`, 800).catch(() => null);
+      if (!st || st.members.filter((m) => m.state === 'alive').length < MEMBERS || st.partitions === null) return false;
+    }
+    return true;
+  };
+  while (!stopping && Date.now() - started < Math.min(durationMs, 20_000) && !(await settled())) await new Promise((r) => setTimeout(r, 200));
   while (!stopping && Date.now() - started < durationMs) {
     await new Promise((r) => setTimeout(r, 1000));
     if (stopping) break;
