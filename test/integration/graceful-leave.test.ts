@@ -48,29 +48,26 @@ class Balancer {
   readonly up: boolean[];
   private readonly failedChecks: number[];
   private stopped = false;
-  private readonly loop: Promise<void>;
+  private readonly loops: Promise<void>[];
 
   constructor(readonly members: MemberProcess[]) {
     this.up = members.map(() => true);
     this.failedChecks = members.map(() => 0);
-    this.loop = this.run();
+    // One check loop per member, like a balancer's: a slow check of one does not delay the others.
+    this.loops = members.map((m, i) => this.run(m, i));
   }
 
-  private async run(): Promise<void> {
+  private async run(m: MemberProcess, i: number): Promise<void> {
     while (!this.stopped) {
       const started = performance.now();
-      await Promise.all(
-        this.members.map(async (m, i) => {
-          try {
-            const res = await fetch(`http://${m.http}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-            await res.arrayBuffer();
-            this.up[i] = res.status === 200;
-            this.failedChecks[i] = 0;
-          } catch {
-            if (++this.failedChecks[i]! >= 2) this.up[i] = false;
-          }
-        }),
-      );
+      try {
+        const res = await fetch(`http://${m.http}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+        await res.arrayBuffer();
+        this.up[i] = res.status === 200;
+        this.failedChecks[i] = 0;
+      } catch {
+        if (++this.failedChecks[i]! >= 2) this.up[i] = false;
+      }
       await new Promise((r) => setTimeout(r, Math.max(0, HEALTH_INTERVAL_MS - (performance.now() - started))));
     }
   }
@@ -101,7 +98,9 @@ class Balancer {
       } catch (err) {
         // Refused: the request never reached the member, so sending it elsewhere is safe. Any
         // other error (reset, timeout) may have reached it: that is a failed request.
-        if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED' || redispatched >= this.members.length) throw err;
+        if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED' || redispatched >= this.members.length) {
+          throw new Error(`${method} ${path} via ${this.members[i]!.name} (in rotation: ${String(this.up[i])}): ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`);
+        }
         this.up[i] = false;
         redispatched++;
       }
@@ -110,7 +109,7 @@ class Balancer {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.loop;
+    await Promise.all(this.loops);
   }
 }
 
@@ -179,7 +178,7 @@ async function gracefulLeaveUnderLoad(prefix: string, victimIndex: number, all: 
             return;
           }
         } catch (err) {
-          failures.push(`${cl.id}: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`);
+          failures.push(`${cl.id}: ${(err as Error).message} (${(performance.now() - sigtermAtMs).toFixed(0)} ms after SIGTERM)`);
           return;
         }
       }
