@@ -37,6 +37,10 @@ Starts a cluster member and keeps it running until SIGINT/SIGTERM (then leaves g
   --drain-ms MS            on SIGTERM/SIGINT, keep answering HTTP at least this long after /healthz
                            turned 503, for load balancers to notice (default: 2000)
   --api-token TOKEN        enable the HTTP session API /v1/sessions (or env SESSIONMESH_API_TOKEN)
+  --near-cache             keep reads of sessions whose primary is another member, invalidated by
+                           that primary (default: off)
+  --near-cache-entries N   near cache size, least recently used evicted (default: 10000)
+  --near-cache-max-age-ms MS  an entry is not answered after this long (default: 10000)
   --log-level LEVEL        trace|debug|info|warn|error (default: info)
 `;
 
@@ -115,6 +119,9 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     'leave-timeout-ms': { type: 'string' },
     'drain-ms': { type: 'string' },
     'api-token': { type: 'string' },
+    'near-cache': { type: 'boolean' },
+    'near-cache-entries': { type: 'string' },
+    'near-cache-max-age-ms': { type: 'string' },
   });
   const v = values as Record<string, string | boolean | undefined>;
   if (v.help) return { help: true, options: {} };
@@ -141,6 +148,10 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
   if (ack !== undefined && !['all', 'one', 'none'].includes(ack)) throw new UsageError(`--ack must be all, one or none, got "${ack}"`);
   const quorum = str('quorum');
   if (quorum !== undefined && !['none', 'majority'].includes(quorum)) throw new UsageError(`--quorum must be none or majority, got "${quorum}"`);
+  const nearEntries = intFlag('near-cache-entries', str('near-cache-entries'));
+  const nearMaxAgeMs = intFlag('near-cache-max-age-ms', str('near-cache-max-age-ms'));
+  if ((nearEntries !== undefined || nearMaxAgeMs !== undefined) && v['near-cache'] !== true) throw new UsageError('--near-cache-entries and --near-cache-max-age-ms need --near-cache');
+  if (nearEntries === 0 || nearMaxAgeMs === 0) throw new UsageError('--near-cache-entries and --near-cache-max-age-ms must be at least 1');
   const options: NodeOptions = {
     name: str('name'),
     cluster: str('cluster'),
@@ -167,6 +178,7 @@ export function parseStart(argv: string[], env: NodeJS.ProcessEnv): StartCommand
     leaveTimeoutMs: intFlag('leave-timeout-ms', str('leave-timeout-ms')),
     drainMs: intFlag('drain-ms', str('drain-ms')),
     apiToken: apiToken === '' ? undefined : apiToken,
+    nearCache: v['near-cache'] !== true ? undefined : nearEntries === undefined && nearMaxAgeMs === undefined ? true : { ...(nearEntries === undefined ? {} : { maxEntries: nearEntries }), ...(nearMaxAgeMs === undefined ? {} : { maxAgeMs: nearMaxAgeMs }) },
   };
   for (const k of Object.keys(options) as Array<keyof NodeOptions>) if (options[k] === undefined) delete options[k];
   return { help: false, options };

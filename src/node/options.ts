@@ -15,6 +15,9 @@ export const DEFAULT_PEER_PORT = 7400;
 export const DEFAULT_CLUSTER = 'sessionmesh';
 export const DEFAULT_LEAVE_TIMEOUT_MS = 20_000;
 export const DEFAULT_DRAIN_MS = 2_000;
+/** Near cache bounds when `nearCache: true` (docs/configuration.md). */
+export const DEFAULT_NEAR_CACHE_ENTRIES = 10_000;
+export const DEFAULT_NEAR_CACHE_MAX_AGE_MS = 10_000;
 
 export interface NodeOptions {
   /** Human-readable member name, shown in status and logs. Default: `<hostname>-<pid>`. */
@@ -77,6 +80,14 @@ export interface NodeOptions {
    * balancer's detection time (health-check interval × failures to mark down). Default 2000.
    */
   drainMs?: number;
+  /**
+   * Near cache: this member keeps the answer of a `get` it sent to another member (the session's
+   * primary), answers later gets of that id itself, and drops it when the primary invalidates it
+   * (every write), when the partition's primary changes, the primary dies or the connection to it
+   * closes, and after `maxAgeMs` at most. `true` = { maxEntries: 10000, maxAgeMs: 10000 }.
+   * Default off. See docs/architecture.md "Near cache" for what a read may miss.
+   */
+  nearCache?: boolean | { maxEntries?: number; maxAgeMs?: number };
   /** Enables the HTTP session API (/v1/sessions); callers send `Authorization: Bearer <token>`. */
   apiToken?: string;
   /** Largest session (encoded). Default 1 MiB. */
@@ -174,6 +185,7 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     ...(o.quorum === undefined ? {} : { quorum: o.quorum }),
     ...(o.partitions === undefined ? {} : { partitions: o.partitions }),
     ...(o.opTimeoutMs === undefined ? {} : { opTimeoutMs: o.opTimeoutMs }),
+    ...nearCacheSettings(o.nearCache),
   };
   const resolvedReplication = resolveReplicationConfig(replication); // throws ERR_CONFIG naming the bad value
   const apiToken = o.apiToken === undefined || o.apiToken === '' ? null : text('apiToken', o.apiToken, 4096);
@@ -204,6 +216,17 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     maxFrameBytes: o.maxFrameBytes === undefined ? 8 * 1024 * 1024 : positiveInt('maxFrameBytes', o.maxFrameBytes),
     joinTimeoutMs: o.joinTimeoutMs === undefined ? 0 : Math.max(0, Math.floor(Number(o.joinTimeoutMs)) || 0),
     logLevel: o.logLevel ?? 'info',
+  };
+}
+
+function nearCacheSettings(v: NodeOptions['nearCache']): Partial<ReplicationConfig> {
+  if (v === undefined || v === false) return {};
+  if (v === true) return { nearCacheEntries: DEFAULT_NEAR_CACHE_ENTRIES, nearCacheMaxAgeMs: DEFAULT_NEAR_CACHE_MAX_AGE_MS };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail('nearCache must be true, false or { maxEntries, maxAgeMs }');
+  for (const k of Object.keys(v)) if (k !== 'maxEntries' && k !== 'maxAgeMs') fail(`nearCache: unknown setting ${JSON.stringify(k)} (maxEntries, maxAgeMs)`);
+  return {
+    nearCacheEntries: v.maxEntries === undefined ? DEFAULT_NEAR_CACHE_ENTRIES : positiveInt('nearCache.maxEntries', v.maxEntries),
+    nearCacheMaxAgeMs: v.maxAgeMs === undefined ? DEFAULT_NEAR_CACHE_MAX_AGE_MS : positiveInt('nearCache.maxAgeMs', v.maxAgeMs),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Clock, Random } from '../clock/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { MemberRecord } from '../membership/member.js';
+import type { NearCacheStatus } from '../replication/replicator.js';
 import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent } from '../replication/index.js';
 import type { SessionLimits } from '../session/limits.js';
 import { MachineTimer } from './machine-timer.js';
@@ -68,6 +69,10 @@ export class SessionService implements NodeSessionsApi {
   constructor(private readonly o: SessionServiceOptions) {
     this.timer = new MachineTimer(o.clock, () => this.drive((now) => this.replicator.tick(now)));
     this.replicator = new Replicator({ selfId: o.selfId, startedAtMs: o.startedAtMs, random: o.random, config: o.config, ...(o.limits ? { limits: o.limits } : {}) });
+    // A closed connection may have lost a primary's near-cache invalidations: drop what it served.
+    o.transport.onPeerEvent((e) => {
+      if (e.kind === 'disconnected') this.drive((now) => this.replicator.peerDisconnected(now, e.peer.id));
+    });
   }
 
   // ---- driving
@@ -259,7 +264,7 @@ export class SessionService implements NodeSessionsApi {
   // ---- status
 
   /** Partition table and this member's session counts, for /status. */
-  status(): { partitions: { count: number; epoch: number; owners: string[][] } | null; sessions: { primary: number; backup: number } } {
+  status(): { partitions: { count: number; epoch: number; owners: string[][] } | null; sessions: { primary: number; backup: number }; nearCache: NearCacheStatus } {
     const t = this.replicator.currentTable();
     let primary = 0;
     let backup = 0;
@@ -274,6 +279,7 @@ export class SessionService implements NodeSessionsApi {
     return {
       partitions: t ? { count: t.partitions, epoch: t.epoch, owners: t.owners.map((row) => [...row]) } : null,
       sessions: { primary, backup },
+      nearCache: this.replicator.nearCacheStatus(),
     };
   }
 }

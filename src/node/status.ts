@@ -1,6 +1,7 @@
 /** The shape `GET /status` serves and `node.status()` returns. Stable: external checks read it. */
 import type { MemberRole, MemberState } from '../membership/member.js';
 import type { TrafficSnapshot } from '../transport/traffic.js';
+import type { NearCacheStatus } from '../replication/replicator.js';
 
 export interface MemberStatus {
   id: string;
@@ -34,6 +35,12 @@ export interface NodeStatus {
   partitions: { count: number; epoch: number; owners: string[][] } | null;
   /** Session copies this member holds, as primary and as backup. */
   sessions: { primary: number; backup: number };
+  /**
+   * Near cache (option `nearCache`): reads answered here without asking the primary (hits), reads
+   * that went to it (misses), entries held, entries dropped; `readers`: as a primary, the
+   * (session, member) pairs registered for other members' near caches and invalidations sent.
+   */
+  nearCache: NearCacheStatus;
   /** Messages and bytes this member sent and received on the peer port, per family and per message type. */
   traffic: TrafficSnapshot | null;
 }

@@ -43,6 +43,18 @@ export interface ReplicationConfig {
   readonly defaultMaxIdleMs: number;
   /** Remote replies remembered to answer retried requests without applying them twice. */
   readonly dedupEntries: number;
+  /**
+   * Near cache on this member (reads of sessions whose primary is elsewhere, kept and invalidated
+   * by the primary; docs/architecture.md "Near cache"): entries kept, 0 = off (default).
+   */
+  readonly nearCacheEntries: number;
+  /** A near-cache entry is not answered after this long, even without an invalidation (safety net). */
+  readonly nearCacheMaxAgeMs: number;
+  /**
+   * As a primary: (session, reader) pairs remembered for other members' near caches. Beyond it the
+   * oldest are invalidated and forgotten; 0 = tell readers not to cache what this member serves.
+   */
+  readonly nearCacheReaders: number;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = Object.freeze({
@@ -62,6 +74,9 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = Object.freeze({
   maxIdDraws: 64,
   defaultMaxIdleMs: 30 * 60 * 1000,
   dedupEntries: 4096,
+  nearCacheEntries: 0,
+  nearCacheMaxAgeMs: 10_000,
+  nearCacheReaders: 100_000,
 });
 
 export function resolveReplicationConfig(options: Partial<ReplicationConfig> = {}): ReplicationConfig {
@@ -75,5 +90,9 @@ export function resolveReplicationConfig(options: Partial<ReplicationConfig> = {
     if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw bad(`${k} must be a positive integer`);
   }
   if (!(Number.isInteger(c.expiryGraceMs) && c.expiryGraceMs >= 0)) throw bad('expiryGraceMs must be a non-negative integer');
+  for (const k of ['nearCacheEntries', 'nearCacheReaders'] as const) {
+    if (!(Number.isInteger(c[k]) && c[k] >= 0 && c[k] <= 10_000_000)) throw bad(`${k} must be an integer 0..10000000`);
+  }
+  if (!(Number.isInteger(c.nearCacheMaxAgeMs) && c.nearCacheMaxAgeMs >= 1)) throw bad('nearCacheMaxAgeMs must be a positive integer');
   return c;
 }

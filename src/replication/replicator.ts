@@ -27,6 +27,8 @@ import { MessageType } from '../wire/message-types.js';
 import { type ReplicationConfig, resolveReplicationConfig } from './config.js';
 import { type OpResult, type RoutedOp, type SessionOp, isWriteOp, opFromWire, resultFromWire } from './ops.js';
 import type { ReplicationEvent, ReplicatorOutput } from './outputs.js';
+import { NearCache, type NearCacheStats } from './near-cache.js';
+import { type Invalidations, NearReaders, type NearReadersStats } from './near-readers.js';
 import { planTable, readyKey, rowsEqual } from './plan.js';
 import { type ReplTable, isId, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
 
@@ -41,7 +43,8 @@ export interface ReplicatorOptions {
 
 type Origin =
   | { kind: 'local'; opId: number }
-  | { kind: 'remote'; from: string; reqId: number }
+  /** nc: the requester keeps a get's answer in its near cache; ncOk: it was registered as a reader. */
+  | { kind: 'remote'; from: string; reqId: number; nc?: boolean; ncOk?: boolean }
   | { kind: 'handoff'; from: string; h: number }
   | { kind: 'internal' };
 
@@ -54,6 +57,8 @@ interface LocalOp {
   to: string;
   reqId: number;
   sentAtMs: number;
+  /** A get that may fill the near cache (NearCache.beginFill was called), since when. */
+  fillSinceMs: number | null;
 }
 
 /** A replicated write waiting for acknowledgements; kept until every replica acked or it expires. */
@@ -96,6 +101,14 @@ interface Handoff {
 /** Bounds on untrusted message contents (beyond the frame size limit). */
 const MAX_RECORDS_PER_MESSAGE = 10_000;
 const MAX_DIGESTS_PER_MESSAGE = 50_000;
+/** Near-cache state of a member, for status. */
+export interface NearCacheStatus extends NearCacheStats {
+  /** The cache is on here (nearCacheEntries > 0); the primary side (readers) always answers. */
+  enabled: boolean;
+  /** As a primary: readers registered for other members' near caches. */
+  readers: NearReadersStats;
+}
+
 /** Partitions whose mismatch one anti-entropy answer follows up (bounds the repair traffic). */
 const MAX_REPAIRS_PER_ROUND = 8;
 
@@ -149,6 +162,12 @@ export class Replicator {
   private leaveAck: { from: string; epoch: number; coordinatorId: string } | null = null;
   /** Members that announced a graceful leave (ReplLeave, or this member itself); the coordinator plans without them. */
   private readonly leavers = new Set<string>();
+  /** Near cache of sessions whose primary is elsewhere (off unless nearCacheEntries > 0). */
+  private readonly near: NearCache;
+  /** As a primary: who keeps what this member served in a near cache. */
+  private readonly readers: NearReaders;
+  /** Near-cache hits to report to their primaries (NearTouches), per primary. */
+  private readonly nearTouches = new Map<string, Set<string>>();
 
   constructor(options: ReplicatorOptions) {
     this.config = resolveReplicationConfig(options.config);
@@ -159,6 +178,8 @@ export class Replicator {
     this.hlc = new HybridClock(options.selfId, { nowMs: () => this.nowMs });
     const partitions = this.config.partitions;
     this.store = new SessionStore((id) => partitionOf(id, partitions));
+    this.near = new NearCache({ maxEntries: this.config.nearCacheEntries, maxAgeMs: this.config.nearCacheMaxAgeMs });
+    this.readers = new NearReaders(this.config.nearCacheReaders);
   }
 
   // ------------------------------------------------------------------ inputs
@@ -170,6 +191,11 @@ export class Replicator {
     this.quorumCache = null;
     this.coordinatorId = coordinatorOf(this.members)?.id ?? null;
     for (const id of [...this.leavers]) if (id !== this.selfId && !this.alive.has(id)) this.leavers.delete(id);
+    // Near cache: what a dead member served is dropped (its successor does not know we read it);
+    // a dead reader is forgotten (a restarted process is a new member with an empty cache).
+    const live = new Set(this.members.filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.id));
+    this.near.flushPrimary((id) => !live.has(id));
+    this.readers.forgetReaders((id) => !live.has(id));
     this.planDirty = true;
     this.maybePlan(true);
     this.syncStreams();
@@ -183,7 +209,9 @@ export class Replicator {
       this.out.push({ type: 'complete', opId, error: new SessionMeshError('ERR_INVALID_VALUE', 'invalid session id') });
       return this.flush();
     }
-    const lo: LocalOp = { opId, op, deadlineMs: nowMs + this.config.opTimeoutMs, state: 'wait', retryAtMs: nowMs, to: '', reqId: 0, sentAtMs: 0 };
+    // Read-your-writes through this member: a write drops the near-cache entry and fences gets in flight.
+    if (isWriteOp(op) && op.id !== undefined) this.near.invalidate(op.id);
+    const lo: LocalOp = { opId, op, deadlineMs: nowMs + this.config.opTimeoutMs, state: 'wait', retryAtMs: nowMs, to: '', reqId: 0, sentAtMs: 0, fillSinceMs: null };
     this.localOps.set(opId, lo);
     this.route(lo);
     return this.flush();
@@ -198,6 +226,21 @@ export class Replicator {
       this.warn('invalid replication message ignored', { from, type, reason: err.message.slice(0, 200) });
     }
     return this.flush();
+  }
+
+  /**
+   * The connection to `peer` closed. Invalidations it sent may have been lost with it, so the
+   * near-cache entries it served are dropped and gets in flight do not fill.
+   */
+  peerDisconnected(nowMs: number, peer: string): ReplicatorOutput[] {
+    this.at(nowMs);
+    this.near.flushPrimary((id) => id === peer);
+    return this.flush();
+  }
+
+  /** Near-cache counters (reader side) and reader registrations (primary side). */
+  nearCacheStatus(): NearCacheStatus {
+    return { enabled: this.near.enabled, ...this.near.stats(), readers: this.readers.stats() };
   }
 
   tick(nowMs: number): ReplicatorOutput[] {
@@ -296,7 +339,7 @@ export class Replicator {
     if (this.leaving && !this.leaveDone) t = Math.min(t, this.nextLeaveMsgMs);
     const busy = this.localOps.size > 0 || this.writes.size > 0 || this.streams.size > 0 || this.handoffs.size > 0;
     if (busy) t = Math.min(t, this.nowMs + this.config.retryMs);
-    if (this.touches.size > 0) t = Math.min(t, this.nextTouchFlushMs);
+    if (this.touches.size > 0 || this.nearTouches.size > 0) t = Math.min(t, this.nextTouchFlushMs);
     if (this.isCoordinator()) t = Math.min(t, this.lastRefreshMs + this.config.tableRefreshMs);
     // A plan deferred by the commit batching (only deferrals leave this in the future).
     const batchDueMs = this.lastCommitMs + this.config.tableCommitBatchMs;
@@ -330,6 +373,17 @@ export class Replicator {
       lo.state = 'local';
       this.execute(lo.op as RoutedOp, { kind: 'local', opId: lo.opId });
     } else if (primary !== undefined && this.alive.has(primary)) {
+      if (lo.op.kind === 'get' && this.near.enabled) {
+        const hit = this.near.lookup(lo.op.id, primary, this.nowMs);
+        if (hit !== undefined) {
+          this.nearTouch(primary, hit.id);
+          return this.completeLocal(lo, { kind: 'get', session: hit });
+        }
+        if (lo.fillSinceMs === null) {
+          lo.fillSinceMs = this.nowMs;
+          this.near.beginFill(lo.op.id, partitionOfOp(lo.op, c.partitions));
+        }
+      }
       lo.state = 'remote';
       lo.to = primary;
       this.reqToOp.delete(lo.reqId);
@@ -345,7 +399,7 @@ export class Replicator {
 
   private sendOp(lo: LocalOp): void {
     lo.sentAtMs = this.nowMs;
-    this.send(lo.to, MessageType.ReplOp, { r: lo.reqId, op: lo.op });
+    this.send(lo.to, MessageType.ReplOp, lo.fillSinceMs === null ? { r: lo.reqId, op: lo.op } : { r: lo.reqId, op: lo.op, nc: true });
   }
 
   private rerouteWaiting(all: boolean): void {
@@ -359,9 +413,16 @@ export class Replicator {
     }
   }
 
-  private completeLocal(lo: LocalOp, outcome: OpResult | SessionMeshError): void {
+  /** `fill`: the answer of a get whose primary registered this member as a near-cache reader. */
+  private completeLocal(lo: LocalOp, outcome: OpResult | SessionMeshError, fill?: { primary: string }): void {
     this.localOps.delete(lo.opId);
     this.reqToOp.delete(lo.reqId);
+    if (lo.fillSinceMs !== null) {
+      const view = fill !== undefined && !(outcome instanceof SessionMeshError) && outcome.kind === 'get' ? outcome.session : null;
+      this.near.endFill(lo.op.id!, view === null ? null : { view, primary: fill!.primary, sentAtMs: lo.fillSinceMs });
+    }
+    // A write through this member completed (or failed: it may still have been applied).
+    if (isWriteOp(lo.op) && lo.op.id !== undefined) this.near.invalidate(lo.op.id);
     if (outcome instanceof SessionMeshError) this.out.push({ type: 'complete', opId: lo.opId, error: outcome });
     else this.out.push({ type: 'complete', opId: lo.opId, result: outcome });
   }
@@ -372,7 +433,11 @@ export class Replicator {
     const opId = this.reqToOp.get(r as number);
     const lo = opId === undefined ? undefined : this.localOps.get(opId);
     if (lo === undefined || lo.state !== 'remote' || lo.reqId !== r || lo.to !== from) return;
-    if (body.ok === true) return this.completeLocal(lo, resultFromWire(lo.op.kind, body.res));
+    if (body.ok === true) {
+      // Kept only if the primary registered us (an older member ignores `nc`) and still is the primary here.
+      const registered = body.nc === true && lo.fillSinceMs !== null && primaryIn(this.table, partitionOfOp(lo.op, this.config.partitions)) === from;
+      return this.completeLocal(lo, resultFromWire(lo.op.kind, body.res), registered ? { primary: from } : undefined);
+    }
     const code = body.code;
     if (typeof code !== 'string' || !Object.hasOwn(ErrorCodes, code)) throw bad('error code');
     if (code === 'ERR_NOT_PRIMARY') {
@@ -412,6 +477,11 @@ export class Replicator {
         case 'get': {
           if (live === undefined) return this.finish(origin, { kind: 'get', session: null });
           this.touchLocal(p, op.id);
+          if (origin.kind === 'remote' && origin.nc === true) {
+            const evicted: Invalidations = new Map();
+            origin.ncOk = this.readers.register(op.id, p, origin.from, evicted);
+            this.sendInvalidations(evicted);
+          }
           return this.finish(origin, { kind: 'get', session: { id: op.id, version: live.version, data: toPlainData(live) } });
         }
         case 'touch':
@@ -505,7 +575,9 @@ export class Replicator {
         const body =
           outcome instanceof SessionMeshError
             ? { r: origin.reqId, ok: false, code: outcome.code, msg: outcome.message, ...(outcome.code === 'ERR_NOT_PRIMARY' && this.table !== null ? { table: tableToWire(this.table) } : {}) }
-            : { r: origin.reqId, ok: true, res: outcome };
+            : origin.ncOk === true
+              ? { r: origin.reqId, ok: true, res: outcome, nc: true }
+              : { r: origin.reqId, ok: true, res: outcome };
         if (this.served.has(key)) this.served.set(key, body);
         return this.send(origin.from, MessageType.ReplOpReply, body);
       }
@@ -526,7 +598,7 @@ export class Replicator {
     if (cached !== undefined) return this.send(from, MessageType.ReplOpReply, cached);
     this.served.set(key, 'pending');
     while (this.served.size > this.config.dedupEntries) this.served.delete(this.served.keys().next().value as string);
-    this.execute(op, { kind: 'remote', from, reqId: r as number });
+    this.execute(op, { kind: 'remote', from, reqId: r as number, nc: body.nc === true && op.kind === 'get' });
   }
 
   // ------------------------------------------------------------------ backup side
@@ -664,6 +736,19 @@ export class Replicator {
     }
     for (const p of gained) this.primarySinceMs.set(p, this.nowMs);
     for (const p of lost) this.primarySinceMs.delete(p);
+    // Near cache: the primary of a partition changed → what its old primary served is dropped here
+    // (the new one does not know we read it), and an old primary tells its readers the same.
+    const moved = new Set<number>();
+    for (let p = 0; p < t.partitions; p++) if (primaryIn(old, p) !== t.owners[p]![0]) moved.add(p);
+    if (moved.size > 0) {
+      this.near.flushPartitions((p) => moved.has(p));
+      if (lost.length > 0) {
+        const out: Invalidations = new Map();
+        const lostHere = new Set(lost);
+        this.readers.takePartitions((p) => lostHere.has(p), out);
+        this.sendInvalidations(out);
+      }
+    }
     if (gained.length + lost.length > 0) this.emit({ type: 'primaries', gained, lost });
     const lostSet = new Set(lost);
     for (const w of [...this.writes.values()]) {
@@ -1036,6 +1121,8 @@ export class Replicator {
       for (const m of this.replicasOf(p)) this.send(m, MessageType.ReplTouches, { p, ts });
     }
     this.touches.clear();
+    for (const [primary, ids] of this.nearTouches) if (this.alive.has(primary)) this.send(primary, MessageType.NearTouches, { ids: [...ids] });
+    this.nearTouches.clear();
     this.nextTouchFlushMs = this.nowMs + this.config.touchFlushMs;
   }
 
@@ -1126,12 +1213,62 @@ export class Replicator {
   private putLocal(r: SessionRecord): void {
     this.store.put(r);
     this.expiry.schedule(r.id, expiresAtMs(r));
+    this.invalidateReaders(r.id);
   }
 
   private mergeLocal(r: SessionRecord): SessionRecord {
     const merged = this.store.merge(r);
     this.expiry.schedule(r.id, expiresAtMs(merged));
+    this.invalidateReaders(r.id);
     return merged;
+  }
+
+  // ------------------------------------------------------------------ near cache
+
+  /**
+   * The session changed here (a write, an expiry, a merged hand-off or repair): members that keep
+   * it in a near cache are told now, in the same step that applied the change, so the message
+   * leaves before the write can be acknowledged.
+   */
+  private invalidateReaders(id: string): void {
+    const out: Invalidations = new Map();
+    this.readers.take(id, out);
+    this.sendInvalidations(out);
+  }
+
+  private sendInvalidations(out: Invalidations): void {
+    if (out.size === 0) return;
+    this.readers.countSent(out);
+    for (const [member, ids] of out) {
+      for (let i = 0; i < ids.length; i += MAX_DIGESTS_PER_MESSAGE) this.send(member, MessageType.NearInvalidate, { ids: ids.slice(i, i + MAX_DIGESTS_PER_MESSAGE) });
+    }
+  }
+
+  /** A near-cache hit still counts as an access at the primary (else a session read only here would expire). */
+  private nearTouch(primary: string, id: string): void {
+    if (this.touches.size === 0 && this.nearTouches.size === 0) this.nextTouchFlushMs = this.nowMs + this.config.touchFlushMs;
+    let ids = this.nearTouches.get(primary);
+    if (ids === undefined) this.nearTouches.set(primary, (ids = new Set()));
+    ids.add(id);
+  }
+
+  private onNearInvalidate(body: Record<string, unknown>): void {
+    const ids = this.idsField(body.ids);
+    for (const id of ids) this.near.invalidate(id);
+  }
+
+  private onNearTouches(body: Record<string, unknown>): void {
+    for (const id of this.idsField(body.ids)) {
+      const p = partitionOf(id, this.config.partitions);
+      if (primaryIn(this.table, p) !== this.selfId) continue;
+      const rec = this.store.get(id);
+      if (rec !== undefined && !rec.destroyed && !isExpired(rec, this.nowMs, this.expiryMargin(p))) this.touchLocal(p, id);
+    }
+  }
+
+  private idsField(x: unknown): string[] {
+    if (!Array.isArray(x) || x.length > MAX_DIGESTS_PER_MESSAGE || !x.every(isValidSessionId)) throw bad('session ids');
+    return x as string[];
   }
 
   /** Validated records of partition p, or null (message dropped) if one carries a stamp too far ahead. */
@@ -1191,6 +1328,10 @@ export class Replicator {
         return this.onLeave(from);
       case MessageType.ReplLeaveAck:
         return this.onLeaveAck(from, b);
+      case MessageType.NearInvalidate:
+        return this.onNearInvalidate(b);
+      case MessageType.NearTouches:
+        return this.onNearTouches(b);
       default:
         throw bad(`unexpected message type ${type}`);
     }

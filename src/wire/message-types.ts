@@ -62,6 +62,14 @@ export const MessageType = {
   SessionList: 46,
   /** Its reply: {ids: live session ids held here (primary or backup copies), more: more than l}. */
   SessionListReply: 47,
+  /**
+   * Near cache, primary → a member that read through it and keeps the answer (registered by a
+   * ReplOp get with `nc: true`, confirmed by `nc: true` in its ReplOpReply): drop these, they
+   * changed or are no longer tracked: {ids: session id[]}. One-way.
+   */
+  NearInvalidate: 48,
+  /** Near cache, reader → primary: these sessions were read from the cache, count them as accessed: {ids}. One-way. */
+  NearTouches: 49,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;
