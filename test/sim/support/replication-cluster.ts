@@ -44,6 +44,13 @@ export class ReplCluster {
   readonly warnings: string[] = [];
   /** Client ops still pending on a member when it exited after its leave (the node would drop them). */
   droppedAtExit = 0;
+  /** Sees every message when it is sent and when it is delivered (tests that check what arrived when). */
+  observer: { sent?(from: ReplProcess, to: string, type: number, body: unknown): void; delivered?(from: string, to: ReplProcess, type: number, body: unknown): void } = {};
+  /**
+   * Model TCP: a message lost on the way also closes the connection, and the receiver hears of it
+   * (Replicator.peerDisconnected). Off by default: the other sims test loss without that hint.
+   */
+  disconnectOnLoss = false;
   /** Every sessionExpired event: which member expired which session when. */
   readonly expired: { id: string; by: string; atMs: number }[] = [];
   private readonly pending = new Map<number, { via: ReplProcess; done: (o: OpOutcome) => void }>();
@@ -181,10 +188,20 @@ export class ReplCluster {
     for (const o of outs) {
       switch (o.type) {
         case 'send': {
-          for (const delay of this.net.fate(p.id, o.to)) {
+          this.observer.sent?.(p, o.to, o.messageType, o.body);
+          const fates = this.net.fate(p.id, o.to);
+          for (const delay of fates) {
             this.queue.after(delay, () => {
               const to = this.procs.find((q) => q.id === o.to);
-              if (to?.up && (p.up || p.left)) this.handle(to, to.rep.receive(this.nowMs, p.id, o.messageType, o.body));
+              if (!(to?.up && (p.up || p.left))) return;
+              this.observer.delivered?.(p.id, to, o.messageType, o.body);
+              this.handle(to, to.rep.receive(this.nowMs, p.id, o.messageType, o.body));
+            });
+          }
+          if (fates.length === 0 && this.disconnectOnLoss) {
+            this.queue.after(this.net.conditions.baseDelayMs, () => {
+              const to = this.procs.find((q) => q.id === o.to);
+              if (to?.up) this.handle(to, to.rep.peerDisconnected(this.nowMs, p.id));
             });
           }
           break;
