@@ -4,7 +4,7 @@
  *
  *   [name0, value0, stamp0, name1, value1, stamp1, ...]
  *
- * `value` is the msgpack encoding of the normalised value (a Uint8Array, see values.ts
+ * `value` is the msgpack encoding of the normalised value (an Encoded string, see values.ts
  * encodeValue), or TOMBSTONE for a delete (the stamp of the delete is kept so that it beats older
  * writes and loses to newer ones). Stamps are Hlc objects.
  *
@@ -15,7 +15,6 @@
  * deterministic.
  */
 import type { Hlc } from '../clock/hlc.js';
-import { encodedNameSize } from './packed.js';
 
 export const STRIDE = 3;
 
@@ -44,16 +43,6 @@ export function countLive(t: AttrTable): number {
   let n = 0;
   for (let i = 1; i < t.length; i += STRIDE) if (t[i] !== TOMBSTONE) n++;
   return n;
-}
-
-/** Σ encodedSize(name) + encodedSize(value) over live attributes (see SessionLimits). */
-export function liveBytesOf(t: AttrTable): number {
-  let bytes = 0;
-  for (let i = 0; i < t.length; i += STRIDE) {
-    const v = t[i + 1];
-    if (v !== TOMBSTONE) bytes += encodedNameSize(t[i] as string) + (v as Uint8Array).length;
-  }
-  return bytes;
 }
 
 /**

@@ -17,9 +17,9 @@ import { SessionMeshError, isSessionMeshError } from '../errors.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
 import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
-import { unpackBody } from './packed.js';
+import { bodyData, unpackBody } from './packed.js';
 import { type SessionRecord, recordFromParts } from './record.js';
-import { RESERVED_KEYS, ValueCloner, decodeValue, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
+import { RESERVED_KEYS, ValueCloner, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
 
 const FORMAT = 1;
 const FIELDS = 12;
@@ -49,12 +49,13 @@ export function recordToWire(record: SessionRecord): unknown[] {
   const stampI = indexOf(r.stamp);
   const idleI = indexOf(r.maxIdleStamp);
   const t = r.attrs;
+  const data = t.length === 0 ? {} : bodyData(record.body); // one decode for all values
   const attrs = new Array<unknown>(t.length);
   for (let i = 0; i < t.length; i += STRIDE) {
     const dead = t[i + 1] === TOMBSTONE;
     attrs[i] = t[i];
     attrs[i + 1] = indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
-    attrs[i + 2] = dead ? null : decodeValue(t[i + 1] as Uint8Array);
+    attrs[i + 2] = dead ? null : data[t[i] as string];
   }
   return [FORMAT, record.id, r.version, r.createdAtMs, record.lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
 }

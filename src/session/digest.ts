@@ -15,43 +15,49 @@
  */
 import type { Hlc } from '../clock/hlc.js';
 import { STRIDE, TOMBSTONE } from './attrs.js';
-import { unpackBody } from './packed.js';
+import { type BodyParts, bodyDigest } from './packed.js';
 import type { SessionRecord } from './record.js';
 
 const TWO_32 = 2 ** 32;
 const HI_MASK = 0x1fffff;
 
-/** Two 32-bit lanes of FNV-1a over 32-bit words, finalised with murmur3's fmix32. */
-class Hasher {
-  private a = 0x811c9dc5;
-  private b = 0x9747b28c;
+/**
+ * Two 32-bit lanes of FNV-1a over 32-bit words, finalised with murmur3's fmix32. The state is
+ * an Int32Array so that the lanes stay untagged int32 in optimised code (this runs on every
+ * packed body, see packed.ts); the arithmetic is the same as on plain numbers.
+ */
+const lanes = new Int32Array(2);
 
-  word(w: number): void {
-    this.a = Math.imul(this.a ^ w, 0x01000193);
-    this.b = Math.imul(this.b ^ w, 0x5bd1e995);
-    this.b ^= this.b >>> 15;
-  }
+function start(): void {
+  lanes[0] = 0x811c9dc5;
+  lanes[1] = 0x9747b28c;
+}
 
-  str(s: string): void {
-    this.word(s.length);
-    for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
-  }
+function word(w: number): void {
+  lanes[0] = Math.imul(lanes[0]! ^ w, 0x01000193);
+  const b = Math.imul(lanes[1]! ^ w, 0x5bd1e995);
+  lanes[1] = b ^ (b >>> 15);
+}
 
-  /** A non-negative integer below 2^53. */
-  num(n: number): void {
-    this.word(n >>> 0);
-    this.word(Math.floor(n / TWO_32));
-  }
+function str(s: string): void {
+  word(s.length);
+  for (let i = 0; i < s.length; i++) word(s.charCodeAt(i));
+}
 
-  stamp(h: Hlc): void {
-    this.num(h.wallMs);
-    this.num(h.logical);
-    this.str(h.nodeId);
-  }
+/** A non-negative integer below 2^53. */
+function num(n: number): void {
+  word(n >>> 0);
+  word(Math.floor(n / TWO_32));
+}
 
-  digest(): number {
-    return (fmix32(this.b) & HI_MASK) * TWO_32 + fmix32(this.a);
-  }
+function stamp(h: Hlc): void {
+  num(h.wallMs);
+  num(h.logical);
+  str(h.nodeId);
+}
+
+function finish(): number {
+  return (fmix32(lanes[1]! >>> 0) & HI_MASK) * TWO_32 + fmix32(lanes[0]! >>> 0);
 }
 
 function fmix32(h: number): number {
@@ -63,22 +69,26 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/** O(1): computed when the copy's body was packed (packed.ts), with digestOfParts. */
 export function sessionDigest(record: SessionRecord): number {
-  const r = unpackBody(record.body);
-  const h = new Hasher();
-  h.str(record.id);
-  h.num(r.version);
-  h.num(r.destroyed ? 1 : 0);
-  h.stamp(r.stamp);
-  h.num(r.maxIdleMs);
-  h.stamp(r.maxIdleStamp);
+  return bodyDigest(record.body);
+}
+
+export function digestOfParts(id: string, r: BodyParts): number {
+  start();
+  str(id);
+  num(r.version);
+  num(r.destroyed ? 1 : 0);
+  stamp(r.stamp);
+  num(r.maxIdleMs);
+  stamp(r.maxIdleStamp);
   const t = r.attrs;
   for (let i = 0; i < t.length; i += STRIDE) {
-    h.str(t[i] as string);
-    h.stamp(t[i + 2] as Hlc);
-    h.num(t[i + 1] === TOMBSTONE ? 1 : 0);
+    str(t[i] as string);
+    stamp(t[i + 2] as Hlc);
+    num(t[i + 1] === TOMBSTONE ? 1 : 0);
   }
-  return h.digest();
+  return finish();
 }
 
 /** Order-independent combination: addDigests(addDigests(0, x), y) === addDigests(addDigests(0, y), x). */

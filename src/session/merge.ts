@@ -116,5 +116,5 @@ function winner(x: AttrTable, i: number, y: AttrTable, j: number): number {
   if (vx === vy) return 0;
   if (vx === TOMBSTONE) return 1;
   if (vy === TOMBSTONE) return -1;
-  return compareEncoded(vx as Uint8Array, vy as Uint8Array);
+  return compareEncoded(vx as string, vy as string);
 }

@@ -9,20 +9,26 @@
  * nor an off-heap backing store. Values stay encoded until someone reads them (toPlainData decodes
  * them, which is what a deep copy cost anyway).
  *
- * Layout (integers big-endian; varint = unsigned LEB128):
+ * Layout (integers big-endian; varint = unsigned LEB128; names and node ids UTF-8):
  *
  *   0  version      7 bytes
  *   7  createdAtMs  6 bytes
  *  13  maxIdleMs    6 bytes
  *  19  flags        1 byte: 1 destroyed, 2 maxIdleStamp is stamps[1] (else stamps[0])
- *  20  liveBytes    6 bytes (Σ encodedSize(name) + encodedSize(value) over live attributes)
- *  26  S            4 bytes: number of distinct stamps
- *  30  N            4 bytes: number of distinct stamp node ids
- *  34  stamps       S × 12 bytes: wallMs 6, logical 4, node index 2; stamps[0] is the record stamp
+ *  20  digest       7 bytes: sessionDigest (digest.ts), computed once when packed
+ *  27  S            4 bytes: number of distinct stamps
+ *  31  N            4 bytes: number of distinct stamp node ids
+ *  35  mapAt        4 bytes: offset of the data map
+ *  39  stamps       S × 12 bytes: wallMs 6, logical 4, node index 2; stamps[0] is the record stamp
  *      nodes        N × (varint byte length, UTF-8)
  *      A            varint: number of attribute entries, sorted by name as in attrs.ts
- *      entries      A × (varint name length, UTF-8 name, varint stampIndex*2 + deleted,
- *                        [varint value length, msgpack value] when not deleted)
+ *      entries      A × (varint stampIndex*2 + deleted, then
+ *                        deleted: varint name length, UTF-8 name; live: varint value length)
+ *  mapAt data       a msgpack map of the live attributes, name → value, in entry order
+ *
+ * The data map is exactly what the app sees: toPlainData is one msgpack decode of it, and its
+ * size minus its header is liveBytes (Σ encodedSize(name) + encodedSize(value), limits.ts).
+ * Live entries find their name in the map; the value follows the name there.
  *
  * Stamps and node ids are numbered in order of first use (record stamp, maxIdleStamp, then the
  * attributes in name order) and deduplicated by value, the same numbering as the wire form
@@ -31,21 +37,24 @@
  */
 import type { Hlc } from '../clock/hlc.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
+import { digestOfParts } from './digest.js';
+import { type Encoded, sessionPackr } from './values.js';
 
 const OFF_VERSION = 0;
 const OFF_CREATED = 7;
 const OFF_IDLE = 13;
 const OFF_FLAGS = 19;
-const OFF_LIVE = 20;
-const OFF_S = 26;
-const OFF_N = 30;
-const OFF_STAMPS = 34;
+const OFF_DIGEST = 20;
+const OFF_S = 27;
+const OFF_N = 31;
+const OFF_MAP = 35;
+const OFF_STAMPS = 39;
 const STAMP_BYTES = 12;
 const FLAG_DESTROYED = 1;
 const FLAG_IDLE_OWN_STAMP = 2;
 const MAX_NODES = 0xffff;
 
-/** The replicated state of a copy, unpacked; transient (merge, update, digest, codec work on it). */
+/** The replicated state of a copy, unpacked; transient (merge, update, codec work on it). */
 export interface BodyParts {
   readonly version: number;
   readonly createdAtMs: number;
@@ -53,7 +62,7 @@ export interface BodyParts {
   readonly destroyed: boolean;
   readonly stamp: Hlc;
   readonly maxIdleStamp: Hlc;
-  /** Values are msgpack encodings (Uint8Array) or TOMBSTONE. */
+  /** Values are Encoded strings (values.ts) or TOMBSTONE. */
   readonly attrs: AttrTable;
 }
 
@@ -66,9 +75,14 @@ export function msgpackStrHeaderBytes(utf8Bytes: number): number {
   return utf8Bytes < 32 ? 1 : utf8Bytes < 256 ? 2 : utf8Bytes < 65536 ? 3 : 5;
 }
 
+/** encodedSize(name) of values.ts, without encoding. */
 export function encodedNameSize(name: string): number {
-  const n = Buffer.byteLength(name, 'utf8');
+  const n = utf8Length(name);
   return msgpackStrHeaderBytes(n) + n;
+}
+
+function mapHeaderBytes(entries: number): number {
+  return entries < 16 ? 1 : entries < 65536 ? 3 : 5;
 }
 
 function varintBytes(n: number): number {
@@ -80,138 +94,330 @@ function varintBytes(n: number): number {
   return bytes;
 }
 
-function stampKey(h: Hlc): string {
-  return `${h.wallMs}:${h.logical}:${h.nodeId}`;
+/** UTF-8 length; ASCII (names, node ids) without a native call. */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return Buffer.byteLength(s, 'utf8');
+  return s.length;
 }
 
-/** Packs `parts` into a body. Throws (a plain Error) on input no valid record can have. */
-export function packBody(parts: BodyParts): string {
-  const t = parts.attrs;
-  const stamps: Hlc[] = [];
-  const stampIndex = new Map<string, number>();
-  const nodes: string[] = [];
-  const nodeIndex = new Map<string, number>();
-  const nodeOf: number[] = [];
-  const indexOf = (h: Hlc): number => {
-    const key = stampKey(h);
-    let i = stampIndex.get(key);
-    if (i === undefined) {
-      let n = nodeIndex.get(h.nodeId);
-      if (n === undefined) {
-        n = nodes.push(h.nodeId) - 1;
-        if (n > MAX_NODES) throw new Error('session body: too many distinct stamp nodes');
-        nodeIndex.set(h.nodeId, n);
+/**
+ * Numbers stamps and node ids by first use, deduplicated by value. A body has a handful of
+ * stamps: a linear scan (identity first) beats hashing; large tables switch to a Map.
+ */
+class StampTable {
+  readonly stamps: Hlc[] = [];
+  readonly nodeOf: number[] = [];
+  readonly nodes: string[] = [];
+  private byValue: Map<string, number> | null = null;
+
+  indexOf(h: Hlc): number {
+    const stamps = this.stamps;
+    for (let i = 0; i < stamps.length; i++) if (stamps[i] === h) return i;
+    if (this.byValue !== null) {
+      const hit = this.byValue.get(`${h.wallMs}:${h.logical}:${h.nodeId}`);
+      if (hit !== undefined) return hit;
+    } else {
+      for (let i = 0; i < stamps.length; i++) {
+        const o = stamps[i]!;
+        if (o.wallMs === h.wallMs && o.logical === h.logical && o.nodeId === h.nodeId) return i;
       }
-      i = stamps.push(h) - 1;
-      nodeOf.push(n);
-      stampIndex.set(key, i);
+    }
+    let n = this.nodes.indexOf(h.nodeId);
+    if (n < 0) {
+      n = this.nodes.push(h.nodeId) - 1;
+      if (n > MAX_NODES) throw new Error('session body: too many distinct stamp nodes');
+    }
+    const i = stamps.push(h) - 1;
+    this.nodeOf.push(n);
+    if (this.byValue === null && stamps.length > 16) {
+      this.byValue = new Map(stamps.map((o, k) => [`${o.wallMs}:${o.logical}:${o.nodeId}`, k]));
+    } else if (this.byValue !== null) {
+      this.byValue.set(`${h.wallMs}:${h.logical}:${h.nodeId}`, i);
     }
     return i;
-  };
-  indexOf(parts.stamp);
-  const idleI = indexOf(parts.maxIdleStamp);
+  }
+}
+
+/**
+ * Packs `parts` of session `id` into a body. Throws (a plain Error) on input no valid record can
+ * have. The body is built as string pieces (bytes via String.fromCharCode, names, and the
+ * values, which already are byte strings) joined once: Array.prototype.join yields one flat
+ * one-byte string of exactly the body's size, with no intermediate buffer or copy per value.
+ */
+export function packBody(id: string, parts: BodyParts): string {
+  const t = parts.attrs;
+  const table = new StampTable();
+  table.indexOf(parts.stamp);
+  const idleI = table.indexOf(parts.maxIdleStamp);
   const entries = t.length / STRIDE;
   const kinds = new Array<number>(entries);
-  const nameBytes = new Array<number>(entries);
-  let size = OFF_STAMPS;
+  const utf8Names = new Array<string>(entries);
+  let indexSize = varintBytes(entries);
+  let live = 0;
   let liveBytes = 0;
   for (let e = 0, i = 0; i < t.length; e++, i += STRIDE) {
     const value = t[i + 1];
     const dead = value === TOMBSTONE;
-    kinds[e] = indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
-    const nb = Buffer.byteLength(t[i] as string, 'utf8');
-    nameBytes[e] = nb;
-    size += varintBytes(nb) + nb + varintBytes(kinds[e]!);
-    if (!dead) {
-      const vb = (value as Uint8Array).length;
-      size += varintBytes(vb) + vb;
+    const kind = table.indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
+    kinds[e] = kind;
+    const name = utf8Bytes(t[i] as string);
+    utf8Names[e] = name;
+    const nb = name.length;
+    indexSize += varintBytes(kind);
+    if (dead) {
+      indexSize += varintBytes(nb) + nb;
+    } else {
+      const vb = (value as Encoded).length;
+      indexSize += varintBytes(vb);
       liveBytes += msgpackStrHeaderBytes(nb) + nb + vb;
+      live++;
     }
   }
-  size += stamps.length * STAMP_BYTES + varintBytes(entries);
-  const nodeBytes = nodes.map((n) => Buffer.byteLength(n, 'utf8'));
-  for (const nb of nodeBytes) size += varintBytes(nb) + nb;
+  const { stamps, nodes, nodeOf } = table;
+  const utf8Nodes = nodes.map(utf8Bytes);
+  let nodesSize = 0;
+  for (const node of utf8Nodes) nodesSize += varintBytes(node.length) + node.length;
+  const mapAt = OFF_STAMPS + stamps.length * STAMP_BYTES + nodesSize + indexSize;
 
-  const buf = Buffer.allocUnsafe(size);
-  writeUint(buf, OFF_VERSION, 7, parts.version);
-  writeUint(buf, OFF_CREATED, 6, parts.createdAtMs);
-  writeUint(buf, OFF_IDLE, 6, parts.maxIdleMs);
-  buf[OFF_FLAGS] = (parts.destroyed ? FLAG_DESTROYED : 0) | (idleI === 0 ? 0 : FLAG_IDLE_OWN_STAMP);
-  writeUint(buf, OFF_LIVE, 6, liveBytes);
-  writeUint(buf, OFF_S, 4, stamps.length);
-  writeUint(buf, OFF_N, 4, nodes.length);
-  let at = OFF_STAMPS;
-  for (let s = 0; s < stamps.length; s++) {
-    writeUint(buf, at, 6, stamps[s]!.wallMs);
-    writeUint(buf, at + 6, 4, stamps[s]!.logical);
-    writeUint(buf, at + 10, 2, nodeOf[s]!);
-    at += STAMP_BYTES;
+  const out = new BodyWriter();
+  out.uint(7, parts.version);
+  out.uint(6, parts.createdAtMs);
+  out.uint(6, parts.maxIdleMs);
+  out.byte((parts.destroyed ? FLAG_DESTROYED : 0) | (idleI === 0 ? 0 : FLAG_IDLE_OWN_STAMP));
+  out.uint(7, digestOfParts(id, parts));
+  out.uint(4, stamps.length);
+  out.uint(4, nodes.length);
+  out.uint(4, mapAt);
+  for (let k = 0; k < stamps.length; k++) {
+    out.uint(6, stamps[k]!.wallMs);
+    out.uint(4, stamps[k]!.logical);
+    out.uint(2, nodeOf[k]!);
   }
-  for (let n = 0; n < nodes.length; n++) {
-    at = writeVarint(buf, at, nodeBytes[n]!);
-    at += buf.write(nodes[n]!, at, 'utf8');
+  for (const node of utf8Nodes) {
+    out.varint(node.length);
+    out.text(node);
   }
-  at = writeVarint(buf, at, entries);
+  out.varint(entries);
   for (let e = 0, i = 0; i < t.length; e++, i += STRIDE) {
-    at = writeVarint(buf, at, nameBytes[e]!);
-    at += buf.write(t[i] as string, at, 'utf8');
-    at = writeVarint(buf, at, kinds[e]!);
-    const value = t[i + 1];
-    if (value !== TOMBSTONE) {
-      const v = value as Uint8Array;
-      at = writeVarint(buf, at, v.length);
-      buf.set(v, at);
-      at += v.length;
+    out.varint(kinds[e]!);
+    if (t[i + 1] === TOMBSTONE) {
+      out.varint(utf8Names[e]!.length);
+      out.text(utf8Names[e]!);
+    } else {
+      out.varint((t[i + 1] as Encoded).length);
     }
   }
-  if (at !== size) throw new Error(`session body: wrote ${at} of ${size} bytes`);
-  return buf.toString('latin1', 0, size);
+  if (out.size !== mapAt) throw new Error(`session body: index ends at ${out.size}, not ${mapAt}`);
+  if (live < 16) out.byte(0x80 | live);
+  else if (live < 65536) {
+    out.byte(0xde);
+    out.uint(2, live);
+  } else {
+    out.byte(0xdf);
+    out.uint(4, live);
+  }
+  for (let e = 0, i = 0; i < t.length; e++, i += STRIDE) {
+    const value = t[i + 1];
+    if (value === TOMBSTONE) continue;
+    // The name as a msgpack str with the smallest header (as msgpackr writes it), then the value.
+    const nb = utf8Names[e]!.length;
+    if (nb < 32) out.byte(0xa0 | nb);
+    else if (nb < 256) {
+      out.byte(0xd9);
+      out.byte(nb);
+    } else if (nb < 65536) {
+      out.byte(0xda);
+      out.uint(2, nb);
+    } else {
+      out.byte(0xdb);
+      out.uint(4, nb);
+    }
+    out.text(utf8Names[e]!);
+    out.text(value as Encoded);
+  }
+  const body = out.finish();
+  if (body.length !== mapAt + mapHeaderBytes(live) + liveBytes) throw new Error('session body: size mismatch');
+  return body;
 }
 
-/** Everything in a body; attribute values are views into one fresh copy of its bytes. */
-export function unpackBody(body: string): UnpackedBody {
-  const buf = Buffer.from(body, 'latin1');
-  const s = readUint(buf, OFF_S, 4);
-  const n = readUint(buf, OFF_N, 4);
-  let at = OFF_STAMPS + s * STAMP_BYTES;
-  const nodes = new Array<string>(n);
-  for (let k = 0; k < n; k++) {
-    const [len, next] = readVarint(buf, at);
-    nodes[k] = buf.toString('utf8', next, next + len);
-    at = next + len;
+/** `s` as UTF-8 bytes, one character per byte; ASCII strings are their own encoding. */
+function utf8Bytes(s: string): string {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return Buffer.from(s, 'utf8').toString('latin1');
+  return s;
+}
+
+/** Collects a body as byte-string pieces; loose bytes are batched into one piece. */
+class BodyWriter {
+  private readonly pieces: string[] = [];
+  private readonly bytes: number[] = [];
+  size = 0;
+
+  byte(b: number): void {
+    this.bytes.push(b);
+    this.size++;
+    if (this.bytes.length >= 4096) this.flush();
   }
+
+  /** Big-endian unsigned `value` in `n` ≤ 7 bytes; values come validated, the check is cheap. */
+  uint(n: number, value: number): void {
+    if (!(value >= 0 && value <= MAX_FIELD[n]!)) throw new Error(`session body: ${value} does not fit ${n} bytes`);
+    const hi = Math.floor(value / 4294967296);
+    const lo = value >>> 0;
+    if (n === 7) this.byte(Math.floor(hi / 65536));
+    if (n >= 6) {
+      this.byte((hi >>> 8) & 255);
+      this.byte(hi & 255);
+    }
+    if (n >= 4) {
+      this.byte(lo >>> 24);
+      this.byte((lo >>> 16) & 255);
+    }
+    this.byte((lo >>> 8) & 255);
+    this.byte(lo & 255);
+  }
+
+  varint(n: number): void {
+    while (n >= 128) {
+      this.byte((n % 128) | 128);
+      n = Math.floor(n / 128);
+    }
+    this.byte(n);
+  }
+
+  /** A byte string (characters 0–255). */
+  text(s: string): void {
+    if (s.length === 0) return;
+    this.flush();
+    this.pieces.push(s);
+    this.size += s.length;
+  }
+
+  finish(): string {
+    this.flush();
+    return this.pieces.join('');
+  }
+
+  private flush(): void {
+    if (this.bytes.length === 0) return;
+    this.pieces.push(String.fromCharCode.apply(null, this.bytes));
+    this.bytes.length = 0;
+  }
+}
+
+const MAX_FIELD: readonly number[] = [0, 0, 0xffff, 0, 0xffffffff, 0, 2 ** 48 - 1, Number.MAX_SAFE_INTEGER];
+
+/** Read cursor of the parsers below (synchronous, never re-entered). */
+let pos = 0;
+
+function varint(s: string): number {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    const b = s.charCodeAt(pos++);
+    if (b !== b) throw new Error('session body: truncated'); // NaN past the end: never loop on it
+    v += (b & 0x7f) * mul;
+    if (b < 128) return v;
+    mul *= 128;
+  }
+}
+
+/** `len` bytes of UTF-8 at pos, as a string of its own (a slice could keep the body alive). */
+function text(s: string, len: number): string {
+  const from = pos;
+  const to = pos + len;
+  pos = to;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) >= 128) return Buffer.from(s.slice(from, to), 'latin1').toString('utf8');
+  if (len < 13) return s.slice(from, to); // V8 copies short substrings
+  const slice = s.slice(from, to);
+  const hit = interned.get(slice);
+  if (hit !== undefined) return hit;
+  const flat = Buffer.from(slice, 'latin1').toString('latin1');
+  if (interned.size >= INTERN_MAX) interned.clear();
+  interned.set(flat, flat);
+  return flat;
+}
+
+/**
+ * Node ids and long names recur in every body; one flat copy each, shared by all unpacked
+ * tables, saves an allocation per use. Bounded: cleared when full.
+ */
+const INTERN_MAX = 1024;
+const interned = new Map<string, string>();
+
+/** A msgpack str at pos (a name in the data map). */
+function mapName(s: string): string {
+  const b = s.charCodeAt(pos);
+  let len: number;
+  if (b >= 0xa0 && b <= 0xbf) {
+    len = b & 0x1f;
+    pos += 1;
+  } else if (b === 0xd9) {
+    len = s.charCodeAt(pos + 1);
+    pos += 2;
+  } else if (b === 0xda) {
+    len = readStr(s, pos + 1, 2);
+    pos += 3;
+  } else {
+    len = readStr(s, pos + 1, 4);
+    pos += 5;
+  }
+  return text(s, len);
+}
+
+/**
+ * Everything in a body. Names, node ids and stamps are fresh; values are slices of the body
+ * (Encoded strings), so hold on to them only as long as the body is held anyway.
+ */
+export function unpackBody(body: string): UnpackedBody {
+  const s = readStr(body, OFF_S, 4);
+  const n = readStr(body, OFF_N, 4);
+  const mapAt = readStr(body, OFF_MAP, 4);
+  pos = OFF_STAMPS + s * STAMP_BYTES;
+  const nodes = new Array<string>(n);
+  for (let k = 0; k < n; k++) nodes[k] = text(body, varint(body));
   const stamps = new Array<Hlc>(s);
   for (let k = 0, p = OFF_STAMPS; k < s; k++, p += STAMP_BYTES) {
-    stamps[k] = { wallMs: readUint(buf, p, 6), logical: readUint(buf, p + 6, 4), nodeId: nodes[readUint(buf, p + 10, 2)]! };
+    stamps[k] = { wallMs: readStr(body, p, 6), logical: readStr(body, p + 6, 4), nodeId: nodes[readStr(body, p + 10, 2)]! };
   }
-  const [entries, afterCount] = readVarint(buf, at);
-  at = afterCount;
+  const entries = varint(body);
   const attrs: unknown[] = entries === 0 ? (EMPTY_TABLE as unknown[]) : new Array<unknown>(entries * STRIDE);
+  const b0 = body.charCodeAt(mapAt);
+  let m = mapAt + (b0 === 0xde ? 3 : b0 === 0xdf ? 5 : 1);
   for (let i = 0; i < entries * STRIDE; i += STRIDE) {
-    const [nameLen, nameAt] = readVarint(buf, at);
-    attrs[i] = readName(buf, nameAt, nameAt + nameLen);
-    const [kind, afterKind] = readVarint(buf, nameAt + nameLen);
-    attrs[i + 2] = stamps[kind >>> 1];
-    if (kind & 1) {
+    const kind = varint(body);
+    attrs[i + 2] = stamps[Math.floor(kind / 2)];
+    if (kind % 2 === 1) {
+      attrs[i] = text(body, varint(body));
       attrs[i + 1] = TOMBSTONE;
-      at = afterKind;
     } else {
-      const [valueLen, valueAt] = readVarint(buf, afterKind);
-      attrs[i + 1] = buf.subarray(valueAt, valueAt + valueLen);
-      at = valueAt + valueLen;
+      const valueLen = varint(body);
+      const indexPos = pos;
+      pos = m;
+      attrs[i] = mapName(body);
+      attrs[i + 1] = body.slice(pos, pos + valueLen);
+      m = pos + valueLen;
+      pos = indexPos;
     }
   }
-  const flags = buf[OFF_FLAGS]!;
+  const flags = body.charCodeAt(OFF_FLAGS);
   return {
-    version: readUint(buf, OFF_VERSION, 7),
-    createdAtMs: readUint(buf, OFF_CREATED, 6),
-    maxIdleMs: readUint(buf, OFF_IDLE, 6),
+    version: readStr(body, OFF_VERSION, 7),
+    createdAtMs: readStr(body, OFF_CREATED, 6),
+    maxIdleMs: readStr(body, OFF_IDLE, 6),
     destroyed: (flags & FLAG_DESTROYED) !== 0,
-    liveBytes: readUint(buf, OFF_LIVE, 6),
+    liveBytes: body.length - mapAt - (b0 === 0xde ? 3 : b0 === 0xdf ? 5 : 1),
     stamp: stamps[0]!,
     maxIdleStamp: stamps[flags & FLAG_IDLE_OWN_STAMP ? 1 : 0]!,
     attrs,
   };
+}
+
+/** The live attributes as the app sees them: one msgpack decode of the data map. */
+export function bodyData(body: string): Record<string, unknown> {
+  const mapAt = readStr(body, OFF_MAP, 4);
+  const bytes = Buffer.allocUnsafe(body.length - mapAt);
+  bytes.write(body.slice(mapAt), 0, bytes.length, 'latin1');
+  return sessionPackr.unpack(bytes) as Record<string, unknown>;
 }
 
 // Header fields read straight from the string: O(1), no allocation (used on every operation).
@@ -233,7 +439,13 @@ export function bodyDestroyed(body: string): boolean {
 }
 
 export function bodyLiveBytes(body: string): number {
-  return readStr(body, OFF_LIVE, 6);
+  const mapAt = readStr(body, OFF_MAP, 4);
+  const b0 = body.charCodeAt(mapAt);
+  return body.length - mapAt - (b0 === 0xde ? 3 : b0 === 0xdf ? 5 : 1);
+}
+
+export function bodyDigest(body: string): number {
+  return readStr(body, OFF_DIGEST, 7);
 }
 
 /** The record stamp (which = 0) or the maxIdleStamp (which = 1), as a new Hlc. */
@@ -241,67 +453,17 @@ export function bodyStamp(body: string, which: 0 | 1): Hlc {
   const k = which === 1 && body.charCodeAt(OFF_FLAGS) & FLAG_IDLE_OWN_STAMP ? 1 : 0;
   const p = OFF_STAMPS + k * STAMP_BYTES;
   const node = readStr(body, p + 10, 2);
-  let at = OFF_STAMPS + readStr(body, OFF_S, 4) * STAMP_BYTES;
-  for (let i = 0; ; i++) {
-    let len = 0;
-    let mul = 1;
-    for (;;) {
-      const b = body.charCodeAt(at++);
-      len += (b & 0x7f) * mul;
-      mul *= 128;
-      if (b < 128) break;
-    }
-    if (i === node) {
-      // A fresh flat string: a substring could be a slice that keeps the whole body alive.
-      const nodeId = Buffer.from(body.slice(at, at + len), 'latin1').toString('utf8');
-      return { wallMs: readStr(body, p, 6), logical: readStr(body, p + 6, 4), nodeId };
-    }
-    at += len;
+  pos = OFF_STAMPS + readStr(body, OFF_S, 4) * STAMP_BYTES;
+  for (let i = 0; i < node; i++) {
+    const len = varint(body); // (not `pos += varint(body)`: that reads pos before varint moves it)
+    pos += len;
   }
+  const nodeId = text(body, varint(body));
+  return { wallMs: readStr(body, p, 6), logical: readStr(body, p + 6, 4), nodeId };
 }
 
 function readStr(s: string, at: number, bytes: number): number {
   let v = 0;
   for (let i = 0; i < bytes; i++) v = v * 256 + s.charCodeAt(at + i);
   return v;
-}
-
-function readUint(buf: Buffer, at: number, bytes: number): number {
-  let v = 0;
-  for (let i = 0; i < bytes; i++) v = v * 256 + buf[at + i]!;
-  return v;
-}
-
-function writeUint(buf: Buffer, at: number, bytes: number, value: number): void {
-  for (let i = bytes - 1; i >= 0; i--) {
-    buf[at + i] = value % 256;
-    value = Math.floor(value / 256);
-  }
-  if (value !== 0) throw new Error(`session body: ${bytes}-byte field overflow`);
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  while (n >= 128) {
-    buf[at++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
-}
-
-function readVarint(buf: Buffer, at: number): [number, number] {
-  let v = 0;
-  let mul = 1;
-  for (;;) {
-    const b = buf[at++]!;
-    v += (b & 0x7f) * mul;
-    mul *= 128;
-    if (b < 128) return [v, at];
-  }
-}
-
-/** ASCII names (the usual case) without going through the UTF-8 decoder. */
-function readName(buf: Buffer, from: number, to: number): string {
-  for (let i = from; i < to; i++) if (buf[i]! >= 128) return buf.toString('utf8', from, to);
-  return buf.toString('latin1', from, to);
 }

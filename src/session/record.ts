@@ -28,9 +28,8 @@
  */
 import type { Hlc } from '../clock/hlc.js';
 import { SessionMeshError } from '../errors.js';
-import { type AttrTable, STRIDE, TOMBSTONE, countLive } from './attrs.js';
-import { type BodyParts, bodyCreatedAtMs, bodyDestroyed, bodyLiveBytes, bodyMaxIdleMs, bodyStamp, bodyVersion, packBody, unpackBody } from './packed.js';
-import { decodeValue } from './values.js';
+import { type AttrTable, countLive } from './attrs.js';
+import { type BodyParts, bodyCreatedAtMs, bodyData, bodyDestroyed, bodyLiveBytes, bodyMaxIdleMs, bodyStamp, bodyVersion, packBody, unpackBody } from './packed.js';
 
 export class SessionRecord {
   /**
@@ -86,7 +85,7 @@ export type SessionDelta = SessionRecord;
 
 /** A record from its parts (attribute values already encoded, table sorted and unique). */
 export function recordFromParts(id: string, lastAccessMs: number, parts: BodyParts): SessionRecord {
-  return new SessionRecord(id, lastAccessMs, packBody(parts));
+  return new SessionRecord(id, lastAccessMs, packBody(id, parts));
 }
 
 export function expiresAtMs(record: SessionRecord): number {
@@ -111,12 +110,7 @@ export function touch(record: SessionRecord, nowMs: number): SessionRecord {
 
 /** The app's view: live attributes, decoded afresh (the app may change them freely). */
 export function toPlainData(record: SessionRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const t = record.attrs;
-  for (let i = 0; i < t.length; i += STRIDE) {
-    if (t[i + 1] !== TOMBSTONE) out[t[i] as string] = decodeValue(t[i + 1] as Uint8Array);
-  }
-  return out;
+  return bodyData(record.body);
 }
 
 export function attributeCount(record: SessionRecord): number {

@@ -151,13 +151,13 @@ function write(
   for (const [name, value] of wanted) {
     const slot = findSlot(t, name);
     const old = slot < 0 ? TOMBSTONE : t[slot + 1];
-    if (value === TOMBSTONE ? old === TOMBSTONE : old !== TOMBSTONE && encodedEqual(old as Uint8Array, value as Uint8Array)) continue;
+    if (value === TOMBSTONE ? old === TOMBSTONE : old !== TOMBSTONE && encodedEqual(old as string, value as string)) continue;
     if (old !== TOMBSTONE) {
-      liveBytes -= encodedNameSize(name) + (old as Uint8Array).length;
+      liveBytes -= encodedNameSize(name) + (old as string).length;
       live--;
     }
     if (value !== TOMBSTONE) {
-      liveBytes += encodedNameSize(name) + (value as Uint8Array).length;
+      liveBytes += encodedNameSize(name) + (value as string).length;
       live++;
     }
     if (slot < 0) entries++;
@@ -167,7 +167,8 @@ function write(
 
   if (changed.length === 0 && !idleChanged && !creating && stored !== undefined) {
     const touched = touch(stored, nowMs);
-    return { record: touched, delta: recordFromParts(id, touched.lastAccessMs, { ...r, attrs: EMPTY_TABLE }), changed: false };
+    const meta: BodyParts = { version: r.version, createdAtMs: r.createdAtMs, maxIdleMs: r.maxIdleMs, destroyed: r.destroyed, stamp: r.stamp, maxIdleStamp: r.maxIdleStamp, attrs: EMPTY_TABLE };
+    return { record: touched, delta: recordFromParts(id, touched.lastAccessMs, meta), changed: false };
   }
   checkStamp(r.stamp, opts.stamp);
   if (live > limits.maxAttributes) {
@@ -195,18 +196,20 @@ function write(
     delta[i * STRIDE + 1] = value;
     delta[i * STRIDE + 2] = opts.stamp;
   });
-  const meta = {
+  // (Object literals, not spreads: a spread here cost more than packing the body.)
+  const parts = (attrs: AttrTable): BodyParts => ({
     version: r.version + 1,
     createdAtMs: r.createdAtMs,
     maxIdleMs: idleChanged ? maxIdleMs : r.maxIdleMs,
     destroyed: false,
     stamp: opts.stamp,
     maxIdleStamp: idleChanged || creating ? opts.stamp : r.maxIdleStamp,
-  };
+    attrs,
+  });
   const nextAccessMs = Math.max(lastAccessMs, nowMs);
-  const next = recordFromParts(id, nextAccessMs, { ...meta, attrs: overwrite(t, delta) });
+  const next = recordFromParts(id, nextAccessMs, parts(overwrite(t, delta)));
   if (next.liveBytes() !== liveBytes) throw new Error(`session ${id}: size bookkeeping ${liveBytes} != ${next.liveBytes()}`);
-  return { record: next, delta: creating ? next : recordFromParts(id, nextAccessMs, { ...meta, attrs: delta }), changed: true };
+  return { record: next, delta: creating ? next : recordFromParts(id, nextAccessMs, parts(delta)), changed: true };
 }
 
 function checkStamp(current: Hlc, stamp: Hlc): void {

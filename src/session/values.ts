@@ -35,32 +35,44 @@ export function encodedSize(value: unknown): number {
 }
 
 /**
- * The stored form of a normalised value: its msgpack encoding, in a buffer of its own (the
- * packer reuses its output buffer). Deterministic: equal values in equal key order give equal
- * bytes, and decodeValue(encodeValue(v)) is deep-equal to v (the normal forms above).
+ * An encoded value: the msgpack encoding of a normalised value held in a one-byte string, one
+ * character per byte (latin1). The stored form of attribute values (packed.ts): a string is
+ * cheap to slice, compare and copy into a body, where a Buffer per value would cost ~100 bytes
+ * of wrapper and an allocation of its own.
  */
-export function encodeValue(value: unknown): Uint8Array {
-  return Buffer.from(sessionPackr.pack(value));
+export type Encoded = string;
+
+/**
+ * Deterministic: equal values in equal key order give equal encodings, and
+ * decodeValue(encodeValue(v)) is deep-equal to v (the normal forms above).
+ */
+export function encodeValue(value: unknown): Encoded {
+  return sessionPackr.pack(value).toString('latin1');
 }
 
 /** A fresh copy of a stored value, for the app or the wire. */
-export function decodeValue(bytes: Uint8Array): unknown {
-  return sessionPackr.unpack(bytes);
+export function decodeValue(encoded: Encoded): unknown {
+  return sessionPackr.unpack(Buffer.from(encoded, 'latin1'));
 }
 
 /** Byte-wise total order on encodings (the tie-break order of compareValues). */
-export function compareEncoded(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
+export function compareEncoded(a: Encoded, b: Encoded): number {
+  return a === b ? 0 : a < b ? -1 : 1; // one byte per code unit: string order is byte order
 }
 
 /**
  * Equality of two stored values as valuesEqual sees the decoded ones: same bytes, or (only
  * possible with the same length) the same keys and values in another order.
  */
-export function encodedEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  if (Buffer.compare(a, b) === 0) return true;
-  return isDeepStrictEqual(decodeValue(a), decodeValue(b));
+export function encodedEqual(a: Encoded, b: Encoded): boolean {
+  if (a === b) return true;
+  // Only a map, or an array (it may hold maps), can be deep-equal with other bytes.
+  return a.length === b.length && isContainer(a) && isDeepStrictEqual(decodeValue(a), decodeValue(b));
+}
+
+function isContainer(e: Encoded): boolean {
+  const b = e.charCodeAt(0);
+  return (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf); // fixmap, fixarray, array16/32, map16/32
 }
 
 /** Deep equality of two normalised values (Buffers by content, Dates by time). */
@@ -90,8 +102,7 @@ export interface CloneLimits {
    */
   readonly budgetBytes: number;
   /**
-   * Input from the network: undefined anywhere is refused rather than dropped, and strings are
-   * copied flat (see flatString).
+   * Input from the network: undefined anywhere is refused rather than dropped.
    */
   readonly strict?: boolean;
 }
@@ -130,7 +141,7 @@ export class ValueCloner {
       case 'string':
         this.spend(value.length); // UTF-8 never takes fewer bytes than UTF-16 code units
         if (!isWellFormed(value)) throw this.fail('string is not well-formed Unicode (lone surrogate)');
-        return this.limits.strict ? flatString(value) : value;
+        return value; // stored encoded (encodeValue): no slice of a frame outlives the write
       case 'number':
         if (!Number.isFinite(value)) throw this.fail(`${value} is not allowed (not JSON)`);
         return value === 0 ? 0 : value; // -0 → 0
@@ -189,7 +200,7 @@ export class ValueCloner {
         if (this.limits.strict) throw this.fail('undefined is not allowed here');
       } else {
         this.spend(key.length + 1);
-        out[this.limits.strict ? flatString(key) : key] = this.cloneAt(item);
+        out[key] = this.cloneAt(item);
       }
       this.path.pop();
     }

@@ -1,0 +1,165 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { Hlc } from '../../../src/clock/hlc.js';
+import { TOMBSTONE } from '../../../src/session/attrs.js';
+import { decodeRecord, encodeRecord } from '../../../src/session/codec.js';
+import { digestOfParts, sessionDigest } from '../../../src/session/digest.js';
+import { mergeRecords } from '../../../src/session/merge.js';
+import { type BodyParts, bodyData, packBody, unpackBody } from '../../../src/session/packed.js';
+import { attributeCount, recordFromParts, toPlainData, touch } from '../../../src/session/record.js';
+import { applyUpdate, createRecord } from '../../../src/session/update.js';
+import { decodeValue, encodeValue, encodedSize, sessionPackr } from '../../../src/session/values.js';
+import { SESSION_ID, recordArb, recordOf, typesOf, valueArb } from './arbitraries.js';
+
+const s = (wallMs: number, logical = 0, nodeId = 'n1'): Hlc => ({ wallMs, logical, nodeId });
+
+describe('packed body (the stored form of a copy)', () => {
+  it('unpacks to exactly what was packed, and the record getters agree', () => {
+    fc.assert(
+      fc.property(recordArb, (r) => {
+        const parts = unpackBody(r.body);
+        assert.equal(packBody(r.id, parts), r.body, 'repacking gives the same body');
+        assert.equal(r.version, parts.version);
+        assert.equal(r.createdAtMs, parts.createdAtMs);
+        assert.equal(r.maxIdleMs, parts.maxIdleMs);
+        assert.equal(r.destroyed, parts.destroyed);
+        assert.deepEqual(r.stamp, parts.stamp);
+        assert.deepEqual(r.maxIdleStamp, parts.maxIdleStamp);
+        assert.equal(r.liveBytes(), parts.liveBytes);
+        let live = 0;
+        for (let i = 0; i < parts.attrs.length; i += 3) {
+          if (parts.attrs[i + 1] !== TOMBSTONE) live += encodedSize(parts.attrs[i]) + (parts.attrs[i + 1] as string).length;
+        }
+        assert.equal(parts.liveBytes, live, 'liveBytes is Σ encodedSize(name) + encodedSize(value)');
+        assert.equal(sessionDigest(r), digestOfParts(r.id, parts));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is a one-byte string (one character per byte)', () => {
+    fc.assert(
+      fc.property(recordArb, (r) => {
+        for (let i = 0; i < r.body.length; i++) assert.ok(r.body.charCodeAt(i) < 256);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('is canonical: equal contents give equal bodies, whatever objects the stamps are', () => {
+    const a = recordOf(SESSION_ID, 2, 0, 5, 1000, s(1), s(3), false, ['a', 1, s(3), 'b', TOMBSTONE, s(2), 'c', 'x', s(3)]);
+    const b = recordOf(SESSION_ID, 2, 0, 5, 1000, { ...s(1) }, { ...s(3) }, false, ['a', 1, { ...s(3) }, 'b', TOMBSTONE, { ...s(2) }, 'c', 'x', { ...s(3) }]);
+    assert.equal(a.body, b.body);
+    const t = unpackBody(b.body).attrs;
+    assert.equal(t[2], t[8], 'one stamp table entry for equal stamps');
+  });
+
+  it('keeps non-ASCII names and node ids, long names, and deleted names', () => {
+    const longName = 'n'.repeat(40);
+    const longerName = 'é'.repeat(200); // 400 bytes of UTF-8: a str16 header in the data map
+    const node = 'nœud-ü-🙂';
+    // Sorted by name in UTF-16 order: 'n…' < 'z…' < 'ä' < 'é…'.
+    const r = recordOf(SESSION_ID, 1, 0, 0, 1000, s(1, 0, node), s(2, 0, node), false, [
+      longName, 'v', s(1, 0, node),
+      'zz-😀', TOMBSTONE, s(2, 0, 'n2'),
+      'ä', { deep: ['ü', new Date(7), Buffer.from([255, 0])] }, s(2, 0, node),
+      longerName, 2, s(2, 0, node),
+    ]);
+    const data = toPlainData(r);
+    assert.deepEqual(Object.keys(data), [longName, 'ä', longerName]);
+    assert.deepEqual(data['ä'], { deep: ['ü', new Date(7), Buffer.from([255, 0])] });
+    assert.equal(typesOf(data['ä']), '{deep:[string,Date,Buffer]}');
+    assert.equal(r.stamp.nodeId, node);
+    const t = r.attrs;
+    assert.equal(t[3], 'zz-😀');
+    assert.equal(t[4], TOMBSTONE);
+    assert.equal(t[9], longerName);
+    assert.deepEqual(decodeRecord(encodeRecord(r)), r);
+  });
+
+  it('handles 16+ attributes (map16 header) and values above 64 KiB', () => {
+    const data: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) data[`k${String(i).padStart(2, '0')}`] = i;
+    data.big = 'x'.repeat(70_000);
+    data.bin = Buffer.alloc(66_000, 7);
+    const r = createRecord(SESSION_ID, data, { stamp: s(1), nowMs: 0, maxIdleMs: 1000 });
+    assert.deepEqual(toPlainData(r), data);
+    assert.equal(attributeCount(r), 42);
+    let bytes = 0;
+    for (const [k, v] of Object.entries(data)) bytes += encodedSize(k) + encodedSize(v);
+    assert.equal(r.liveBytes(), bytes);
+    assert.deepEqual(decodeRecord(encodeRecord(r)), r);
+  });
+
+  it('the data map decodes as one msgpack map of the live attributes', () => {
+    const r = recordOf(SESSION_ID, 1, 0, 0, 1000, s(1), s(2), false, ['a', 1, s(1), 'b', TOMBSTONE, s(2), 'c', [true], s(2)]);
+    assert.deepEqual(bodyData(r.body), { a: 1, c: [true] });
+    assert.deepEqual(sessionPackr.unpack(sessionPackr.pack({ a: 1, c: [true] })), bodyData(r.body));
+  });
+
+  it('touch shares the body; merge of copies that differ only in lastAccessMs allocates no body', () => {
+    const r = createRecord(SESSION_ID, { a: 1 }, { stamp: s(1), nowMs: 10, maxIdleMs: 1000 });
+    const later = touch(r, 20);
+    assert.equal(later.body, r.body);
+    assert.equal(mergeRecords(r, later), later);
+    assert.equal(mergeRecords(later, r), later);
+  });
+
+  it('refuses fields that do not fit their bytes (a driver bug, never silent truncation)', () => {
+    const parts: BodyParts = { version: 1, createdAtMs: 2 ** 48, maxIdleMs: 1000, destroyed: false, stamp: s(1), maxIdleStamp: s(1), attrs: [] };
+    assert.throws(() => packBody(SESSION_ID, parts), /does not fit/);
+    assert.throws(() => packBody(SESSION_ID, { ...parts, createdAtMs: 0, version: -1 }), /does not fit/);
+  });
+});
+
+describe('encoded values', () => {
+  it('encoding is deterministic and survives a decode (primary and backups store the same bytes)', () => {
+    fc.assert(
+      fc.property(valueArb, (v) => {
+        const e = encodeValue(v);
+        assert.equal(encodeValue(decodeValue(e)), e);
+        assert.equal(e.length, encodedSize(v));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an update with the same value in another key order is still a no-op (deep equality)', () => {
+    const r0 = createRecord(SESSION_ID, { a: { x: 1, y: [{ p: 1, q: 2 }] } }, { stamp: s(1), nowMs: 0, maxIdleMs: 1000 });
+    const u = applyUpdate(r0, { set: { a: { y: [{ q: 2, p: 1 }], x: 1 } } }, { stamp: s(2), nowMs: 1 });
+    assert.equal(u.changed, false);
+    assert.equal(u.record.version, 1);
+    const v = applyUpdate(r0, { set: { a: { x: 2, y: [{ p: 1, q: 2 }] } } }, { stamp: s(2), nowMs: 1 });
+    assert.equal(v.changed, true, 'same length, other bytes, not equal: a change');
+  });
+});
+
+describe('compatibility with the format before packed bodies', () => {
+  // Computed with the previous representation (live values, Hlc objects): digests are compared
+  // between members by anti-entropy, and the wire form is a contract, so both must not move.
+  const s1 = { wallMs: 1_700_000_000_000, logical: 3, nodeId: 'nöde-ü-0123456789' };
+  const s2 = { wallMs: 1_700_000_000_005, logical: 0, nodeId: 'n2' };
+  const r0 = createRecord(SESSION_ID, { user: 'ann', näme: [1, { x: 'y' }], when: new Date(5), bin: Buffer.from([1, 2, 3]) }, { stamp: s1, nowMs: 1_700_000_000_000, maxIdleMs: 60_000 });
+  const r1 = applyUpdate(r0, { set: { user: 'bob' }, delete: ['bin'], maxIdleMs: 90_000 }, { stamp: s2, nowMs: 1_700_000_000_010 }).record;
+
+  it('session digests are unchanged', () => {
+    assert.equal(sessionDigest(r0), 6622838247040635);
+    assert.equal(sessionDigest(r1), 200071363612864);
+  });
+
+  it('the wire encoding is byte for byte unchanged', () => {
+    assert.equal(
+      Buffer.from(encodeRecord(r1)).toString('base64'),
+      'nAG2QUFBQUFBQUFBQUFBQUFBQUFBQUFBQQLLQni8/laAAADLQni8/laAoADOAAFfkMKSom4ys27DtmRlLcO8LTAxMjM0NTY3ODmWy0J4vP5WgFAAAADLQni8/laAAAADAQAAnKNiaW4BwKVuw6RtZQKSAd4AAaF4oXmkdXNlcgCjYm9ipHdoZW4C1/8BMS0AAAAAAA==',
+    );
+  });
+});
+
+describe('recordFromParts', () => {
+  it('builds the same record as the write path', () => {
+    const r = createRecord(SESSION_ID, { a: 1 }, { stamp: s(1), nowMs: 5, maxIdleMs: 1000 });
+    const again = recordFromParts(SESSION_ID, 5, { version: 1, createdAtMs: 5, maxIdleMs: 1000, destroyed: false, stamp: s(1), maxIdleStamp: s(1), attrs: ['a', encodeValue(1), s(1)] });
+    assert.deepStrictEqual(again, r);
+  });
+});
