@@ -21,6 +21,16 @@ describe('parseStart', () => {
     });
   });
 
+  it('maps --near-cache and its bounds; the bounds alone or zero are usage errors', () => {
+    assert.equal(parseStart([], {}).options.nearCache, undefined);
+    assert.equal(parseStart(['--near-cache'], {}).options.nearCache, true);
+    assert.deepEqual(parseStart(['--near-cache', '--near-cache-entries', '500', '--near-cache-max-age-ms', '2000'], {}).options.nearCache, { maxEntries: 500, maxAgeMs: 2000 });
+    assert.deepEqual(parseStart(['--near-cache', '--near-cache-max-age-ms', '2000'], {}).options.nearCache, { maxAgeMs: 2000 });
+    assert.throws(() => parseStart(['--near-cache-entries', '500'], {}), UsageError);
+    assert.throws(() => parseStart(['--near-cache', '--near-cache-entries', '0'], {}), UsageError);
+    assert.throws(() => parseStart(['--near-cache', '--near-cache-max-age-ms', 'x'], {}), UsageError);
+  });
+
   it('takes the secret from SESSIONMESH_SECRET when --secret is absent', () => {
     assert.equal(parseStart([], { SESSIONMESH_SECRET: 'from-the-env' }).options.secret, 'from-the-env');
     assert.equal(parseStart(['--secret', 'flag-wins-here'], { SESSIONMESH_SECRET: 'from-the-env' }).options.secret, 'flag-wins-here');

@@ -66,3 +66,21 @@ describe('resolveOptions graceful leave settings', () => {
     assert.throws(() => resolveOptions({ insecure: true, drainMs: 1.5 }), configError(/drainMs/));
   });
 });
+
+describe('nearCache option', () => {
+  const base = { insecure: true } as const;
+  it('is off by default; true gives the documented bounds; the object overrides them', () => {
+    assert.equal(resolveOptions(base).replication.nearCacheEntries, undefined);
+    assert.equal(resolveOptions({ ...base, nearCache: false }).replication.nearCacheEntries, undefined);
+    const on = resolveOptions({ ...base, nearCache: true }).replication;
+    assert.deepEqual([on.nearCacheEntries, on.nearCacheMaxAgeMs], [10_000, 10_000]);
+    const custom = resolveOptions({ ...base, nearCache: { maxEntries: 5, maxAgeMs: 700 } }).replication;
+    assert.deepEqual([custom.nearCacheEntries, custom.nearCacheMaxAgeMs], [5, 700]);
+  });
+  it('refuses bad bounds and unknown settings with ERR_CONFIG', () => {
+    for (const nearCache of [{ maxEntries: 0 }, { maxAgeMs: -1 }, { maxEntries: 1.5 }, { size: 3 }, 'yes']) {
+      assert.throws(() => resolveOptions({ ...base, nearCache: nearCache as never }), (e: unknown) => isSessionMeshError(e, 'ERR_CONFIG'), JSON.stringify(nearCache));
+    }
+    assert.throws(() => resolveOptions({ ...base, replication: { nearCacheReaders: -1 } }), (e: unknown) => isSessionMeshError(e, 'ERR_CONFIG'));
+  });
+});
