@@ -9,6 +9,9 @@
  * - map: an in-process store keeps JSON strings (express-session's MemoryStore does the same);
  * - sessionmesh: the adapters send only the changed attributes (here one counter in a 1 KiB
  *   session) and read the decoded session from the primary.
+ * - sessionmesh with the near cache (`nearCache: true` on the benchmark's member, a second cluster
+ *   started for it): reads of sessions whose primary is another member, answered locally after
+ *   the first read of each (no writes meanwhile, so nothing is invalidated: the best case).
  */
 import { createClient } from 'redis';
 import { closedLoop } from './lib/closed-loop.js';
@@ -28,6 +31,8 @@ const POOL = 1000;
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,256').split(',').map(Number);
 /** Only scenarios whose name contains this text (for profiling one path). */
 const ONLY = process.env.BENCH_ONLY ?? '';
+
+const NEAR_CACHE_READ = 'read on a non-owner (near cache)';
 
 interface Scenario {
   name: string;
@@ -56,46 +61,76 @@ async function main(): Promise<void> {
   const client = createClient({ socket: { host: '127.0.0.1', port: redis.port } });
   client.on('error', (err: Error) => console.error('redis client:', err.message));
   await client.connect();
-  console.log('bench: starting a 3-member sessionmesh cluster (replicas 2) ...');
-  const mesh = await startMesh({ replicas: 2 });
   const results: Array<{ scenario: string; contender: string; group: string; concurrency: number } & RunSummary> = [];
   try {
-    const sessions = mesh.local.sessions;
-    const localIds: string[] = [];
-    const remoteIds: string[] = [];
-    for (let i = 0; i < POOL; i++) localIds.push((await sessions.create({ data: oneKiBSession(i) })).id);
-    for (let i = 0; i < POOL; i++) remoteIds.push(await createRemote(mesh.others[i % 2]!.http, oneKiBSession(i)));
-    const json = localIds.map((_, i) => JSON.stringify(oneKiBSession(i)));
-    console.log(`bench: session size ${Buffer.byteLength(json[0]!)} bytes as JSON; ${POOL} sessions per contender`);
-    for (let i = 0; i < POOL; i++) await client.set(`sess:${localIds[i]}`, json[i]!, { EX: 86400 });
-    const map = new Map<string, string>();
-    for (let i = 0; i < POOL; i++) map.set(localIds[i]!, json[i]!);
+    console.log('bench: starting a 3-member sessionmesh cluster (replicas 2) ...');
+    const mesh = await startMesh({ replicas: 2 });
+    try {
+      const sessions = mesh.local.sessions;
+      const localIds: string[] = [];
+      const remoteIds: string[] = [];
+      for (let i = 0; i < POOL; i++) localIds.push((await sessions.create({ data: oneKiBSession(i) })).id);
+      for (let i = 0; i < POOL; i++) remoteIds.push(await createRemote(mesh.others[i % 2]!.http, oneKiBSession(i)));
+      const json = localIds.map((_, i) => JSON.stringify(oneKiBSession(i)));
+      console.log(`bench: session size ${Buffer.byteLength(json[0]!)} bytes as JSON; ${POOL} sessions per contender`);
+      for (let i = 0; i < POOL; i++) await client.set(`sess:${localIds[i]}`, json[i]!, { EX: 86400 });
+      const map = new Map<string, string>();
+      for (let i = 0; i < POOL; i++) map.set(localIds[i]!, json[i]!);
 
-    const scenarios: Scenario[] = [
-      { name: 'write on the primary', group: 'write', contender: 'sessionmesh', op: (i) => sessions.update(localIds[i % POOL]!, { set: { counter: i } }) },
-      { name: 'write from a non-owner', group: 'write', contender: 'sessionmesh', op: (i) => sessions.update(remoteIds[i % POOL]!, { set: { counter: i } }) },
-      { name: 'redis SET (node-redis)', group: 'write', contender: 'redis', op: (i) => client.set(`sess:${localIds[i % POOL]}`, json[i % POOL]!, { EX: 86400 }) },
-      { name: 'Map set (in-process)', group: 'write', contender: 'map', op: async (i) => map.set(localIds[i % POOL]!, json[i % POOL]!) },
-      { name: 'read on the primary', group: 'read', contender: 'sessionmesh', op: (i) => sessions.get(localIds[i % POOL]!) },
-      { name: 'read on a non-owner', group: 'read', contender: 'sessionmesh', op: (i) => sessions.get(remoteIds[i % POOL]!) },
-      { name: 'redis GET (node-redis)', group: 'read', contender: 'redis', op: async (i) => JSON.parse((await client.get(`sess:${localIds[i % POOL]}`))!) },
-      { name: 'Map get (in-process)', group: 'read', contender: 'map', op: async (i) => JSON.parse(map.get(localIds[i % POOL]!)!) },
-    ];
-    for (const c of CONCURRENCY) {
-      for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
-        process.stdout.write(`  ${s.name}, ${c} in flight ... `);
-        const r = await measure(s, c);
-        console.log(`${Math.round(r.opsPerSec)} ops/s`);
-        results.push({ scenario: s.name, contender: s.contender, group: s.group, concurrency: c, ...r });
+      const scenarios: Scenario[] = [
+        { name: 'write on the primary', group: 'write', contender: 'sessionmesh', op: (i) => sessions.update(localIds[i % POOL]!, { set: { counter: i } }) },
+        { name: 'write from a non-owner', group: 'write', contender: 'sessionmesh', op: (i) => sessions.update(remoteIds[i % POOL]!, { set: { counter: i } }) },
+        { name: 'redis SET (node-redis)', group: 'write', contender: 'redis', op: (i) => client.set(`sess:${localIds[i % POOL]}`, json[i % POOL]!, { EX: 86400 }) },
+        { name: 'Map set (in-process)', group: 'write', contender: 'map', op: async (i) => map.set(localIds[i % POOL]!, json[i % POOL]!) },
+        { name: 'read on the primary', group: 'read', contender: 'sessionmesh', op: (i) => sessions.get(localIds[i % POOL]!) },
+        { name: 'read on a non-owner', group: 'read', contender: 'sessionmesh', op: (i) => sessions.get(remoteIds[i % POOL]!) },
+        { name: 'redis GET (node-redis)', group: 'read', contender: 'redis', op: async (i) => JSON.parse((await client.get(`sess:${localIds[i % POOL]}`))!) },
+        { name: 'Map get (in-process)', group: 'read', contender: 'map', op: async (i) => JSON.parse(map.get(localIds[i % POOL]!)!) },
+      ];
+      for (const c of CONCURRENCY) {
+        for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
+          process.stdout.write(`  ${s.name}, ${c} in flight ... `);
+          const r = await measure(s, c);
+          console.log(`${Math.round(r.opsPerSec)} ops/s`);
+          results.push({ scenario: s.name, contender: s.contender, group: s.group, concurrency: c, ...r });
+        }
+      }
+    } finally {
+      await mesh.stop();
+    }
+    const NEAR = NEAR_CACHE_READ;
+    if (NEAR.includes(ONLY)) {
+      // The option is per member and fixed at start: a second cluster whose in-process member has it on.
+      console.log('bench: starting a second cluster, its in-process member with nearCache on ...');
+      const nearMesh = await startMesh({ replicas: 2, local: { nearCache: true } });
+      try {
+        const remote: string[] = [];
+        for (let i = 0; i < POOL; i++) remote.push(await createRemote(nearMesh.others[i % 2]!.http, oneKiBSession(i)));
+        const sessions = nearMesh.local.sessions;
+        // Steady state: every session read once (the fill), as after the first request of each user.
+        for (const id of remote) await sessions.get(id);
+        for (const c of CONCURRENCY) {
+          process.stdout.write(`  ${NEAR}, ${c} in flight ... `);
+          const r = await measure({ name: NEAR, group: 'read', contender: 'sessionmesh', op: (i) => sessions.get(remote[i % POOL]!) }, c);
+          console.log(`${Math.round(r.opsPerSec)} ops/s`);
+          results.push({ scenario: NEAR, contender: 'sessionmesh', group: 'read', concurrency: c, ...r });
+        }
+        const nc = nearMesh.local.status().nearCache;
+        console.log(`bench: near cache of the in-process member: ${nc.hits} hits, ${nc.misses} misses, ${nc.entries} entries`);
+      } finally {
+        await nearMesh.stop();
       }
     }
   } finally {
     await client.quit().catch(() => {});
-    await mesh.stop();
     await redis.stop();
   }
 
   if (ONLY !== '') return;
+  const rank = (name: string) => {
+    const i = results.findIndex((r) => r.scenario === (name === NEAR_CACHE_READ ? 'read on a non-owner' : name));
+    return name === NEAR_CACHE_READ ? i + 0.5 : i;
+  };
   const find = (name: string, c: number) => results.find((r) => r.scenario === name && r.concurrency === c)!;
   for (const c of CONCURRENCY) {
     console.log(`\n${c} in flight — ratios are contender / sessionmesh on the primary (latency > 1x or ops/s < 1x: sessionmesh is faster)`);
@@ -103,6 +138,8 @@ async function main(): Promise<void> {
       ['scenario', 'ops/s', 'p50 µs', 'p99 µs', 'ops/s ratio', 'p50 ratio', 'errors'],
       results
         .filter((r) => r.concurrency === c)
+        // The near-cache row (measured on a second cluster, last) next to the read it speeds up.
+        .sort((x, y) => rank(x.scenario) - rank(y.scenario))
         .map((r) => {
           const base = find(r.group === 'write' ? 'write on the primary' : 'read on the primary', c);
           return [r.scenario, r.opsPerSec, r.p50Us, r.p99Us, ratio(r.opsPerSec, base.opsPerSec), ratio(r.p50Us, base.p50Us), r.errors];

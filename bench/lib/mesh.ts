@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { createNode, type SessionMeshNode } from '../../src/index.js';
+import type { NodeOptions } from '../../src/node/options.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 export const BENCH_SECRET = 'bench-secret-0123456789';
@@ -93,11 +94,12 @@ export async function waitSettled(node: SessionMeshNode, replicas: number, membe
   });
 }
 
-export async function startMesh(opts: { replicas?: number; extraArgs?: string[] } = {}): Promise<Mesh> {
+/** `local`: extra options for the in-process member (e.g. `{ nearCache: true }` for the near-cache scenario). */
+export async function startMesh(opts: { replicas?: number; extraArgs?: string[]; local?: Partial<NodeOptions> } = {}): Promise<Mesh> {
   const replicas = opts.replicas ?? 2;
   const b = await startChildMember('bench-b', [], ['--replicas', String(replicas), ...(opts.extraArgs ?? [])]);
   const c = await startChildMember('bench-c', [b.peer], ['--replicas', String(replicas), ...(opts.extraArgs ?? [])]);
-  const local = await createNode({ name: 'bench-a', port: 0, seeds: [b.peer], secret: BENCH_SECRET, replicas, logLevel: 'warn', joinTimeoutMs: 10_000 });
+  const local = await createNode({ name: 'bench-a', port: 0, seeds: [b.peer], secret: BENCH_SECRET, replicas, logLevel: 'warn', joinTimeoutMs: 10_000, ...opts.local });
   await waitSettled(local, replicas, 3);
   return {
     local,
