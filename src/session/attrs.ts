@@ -9,12 +9,11 @@
  * writes and loses to newer ones). Stamps are Hlc objects.
  *
  * A stored record does not hold this array: it holds the packed body (packed.ts), and tables are
- * unpacked from it for a merge, an update, a digest or the wire, and dropped afterwards. Sorted
+ * unpacked from it for a merge, an update or the wire, and dropped afterwards. Sorted
  * order makes merges a linear two-pointer walk, lookups a binary search, and the representation
  * canonical (equal contents ⇒ equal tables ⇒ equal bodies), which keeps merge results
  * deterministic.
  */
-import type { Hlc } from '../clock/hlc.js';
 
 export const STRIDE = 3;
 
@@ -53,7 +52,6 @@ export function overwrite(t: AttrTable, changes: AttrTable): AttrTable {
   if (changes.length === 0) return t;
   let overlap = 0;
   for (let j = 0; j < changes.length; j += STRIDE) if (findSlot(t, changes[j] as string) >= 0) overlap++;
-  // Exactly sized: an array grown by push keeps up to ~1.5× slack for the record's whole life.
   const out = new Array<unknown>(t.length + changes.length - overlap * STRIDE);
   let i = 0;
   let j = 0;

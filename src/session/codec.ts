@@ -17,7 +17,7 @@ import { SessionMeshError, isSessionMeshError } from '../errors.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
 import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
-import { bodyData, unpackBody } from './packed.js';
+import { bodyData, msgpackStrHeaderBytes, unpackBody } from './packed.js';
 import { type SessionRecord, recordFromParts } from './record.js';
 import { RESERVED_KEYS, ValueCloner, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
 
@@ -58,6 +58,51 @@ export function recordToWire(record: SessionRecord): unknown[] {
     attrs[i + 2] = dead ? null : data[t[i] as string];
   }
   return [FORMAT, record.id, r.version, r.createdAtMs, record.lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
+}
+
+/**
+ * encodeRecord(record).length, computed from the body without decoding or encoding any value
+ * (migration sizes every record it streams). Follows msgpackr's choices: the smallest header
+ * for strings, arrays and unsigned integers, and 9 bytes for integers of 2^32 and above.
+ */
+export function wireSize(record: SessionRecord): number {
+  const r = unpackBody(record.body);
+  const nodes: string[] = [];
+  const stamps: Hlc[] = [];
+  let size = 1 + 1 + strSize(record.id) + uintSize(r.version) + uintSize(r.createdAtMs) + uintSize(record.lastAccessMs) + uintSize(r.maxIdleMs) + 1;
+  let stampBytes = 0;
+  const indexOf = (h: Hlc): number => {
+    let i = stamps.indexOf(h); // unpackBody shares one object per distinct stamp
+    if (i < 0) {
+      let n = nodes.indexOf(h.nodeId);
+      if (n < 0) n = nodes.push(h.nodeId) - 1;
+      i = stamps.push(h) - 1;
+      stampBytes += uintSize(h.wallMs) + uintSize(h.logical) + uintSize(n);
+    }
+    return i;
+  };
+  size += uintSize(indexOf(r.stamp)) + uintSize(indexOf(r.maxIdleStamp));
+  const t = r.attrs;
+  for (let i = 0; i < t.length; i += STRIDE) {
+    const dead = t[i + 1] === TOMBSTONE;
+    size += strSize(t[i] as string) + uintSize(indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0)) + (dead ? 1 : (t[i + 1] as string).length);
+  }
+  size += arraySize(t.length) + arraySize(nodes.length) + arraySize(stamps.length * 3) + stampBytes;
+  for (const n of nodes) size += strSize(n);
+  return size;
+}
+
+function uintSize(n: number): number {
+  return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n <= 0xffffffff ? 5 : 9;
+}
+
+function strSize(s: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  return msgpackStrHeaderBytes(n) + n;
+}
+
+function arraySize(length: number): number {
+  return length < 16 ? 1 : length < 0x10000 ? 3 : 5;
 }
 
 /**

@@ -7,9 +7,10 @@
  * writes: every session present for the whole stream is sent exactly once; one inserted or
  * deleted meanwhile is sent at most once (the migration's forwarding covers those writes).
  *
- * Memory: one Map entry per session (~30–40 bytes); records are shared, never copied.
+ * Memory: one Map entry per session (~30–50 bytes with the Map's slack); records are shared,
+ * never copied.
  */
-import { encodeRecord } from './codec.js';
+import { wireSize } from './codec.js';
 import { addDigests, sessionDigest, subtractDigests } from './digest.js';
 import { mergeRecords } from './merge.js';
 import { type SessionRecord, touch } from './record.js';
@@ -121,7 +122,7 @@ export class SessionStore {
     ids.sort();
     for (let i = 0; i < ids.length; i++) {
       const record = part.records.get(ids[i]!)!;
-      const size = encodeRecord(record).length;
+      const size = wireSize(record);
       if (out.records.length > 0 && out.bytes + size > maxBytes) {
         out.nextAfterId = ids[i - 1]!;
         return out;

@@ -3,8 +3,10 @@
  * write time so that a stored value never aliases the caller's object (a later mutation by the
  * app would otherwise change the primary's copy behind the backups' back).
  *
- * Normal forms, chosen so that a value is deep-equal before and after a msgpack round trip (the
- * primary keeps the original, backups keep the decoded copy; they must agree):
+ * Normal forms, chosen so that a value is deep-equal before and after a msgpack round trip, and
+ * so encodes to the same bytes again (every copy stores the encoding, see encodeValue: the
+ * primary encodes the app's value, a backup re-encodes the value decoded from the wire; they
+ * must agree byte for byte):
  * - binary (Uint8Array or Buffer) → a Buffer copy (msgpackr decodes bin as Buffer);
  * - Date → a new Date with the same time; -0 → 0 (msgpack has no integer -0);
  * - objects → plain `{}` objects with the same own enumerable string keys, in the same order;
@@ -73,11 +75,6 @@ export function encodedEqual(a: Encoded, b: Encoded): boolean {
 function isContainer(e: Encoded): boolean {
   const b = e.charCodeAt(0);
   return (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf); // fixmap, fixarray, array16/32, map16/32
-}
-
-/** Deep equality of two normalised values (Buffers by content, Dates by time). */
-export function valuesEqual(a: unknown, b: unknown): boolean {
-  return a === b || isDeepStrictEqual(a, b);
 }
 
 /**
@@ -279,13 +276,3 @@ export function flatString(s: string): string {
   return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
-/** A deep copy of a normalised (already validated) value, for handing data to the app. */
-export function copyValue(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (value instanceof Date) return new Date(value.getTime());
-  if (value instanceof Uint8Array) return Buffer.from(value);
-  if (Array.isArray(value)) return value.map(copyValue);
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = copyValue((value as Record<string, unknown>)[key]);
-  return out;
-}

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { isSessionMeshError } from '../../../src/errors.js';
-import { decodeRecord, encodeRecord, recordFromWire, recordToWire } from '../../../src/session/codec.js';
+import { decodeRecord, encodeRecord, recordFromWire, recordToWire, wireSize } from '../../../src/session/codec.js';
 import { SessionRecord } from '../../../src/session/record.js';
 import { sessionPackr } from '../../../src/session/values.js';
 import { SESSION_ID, recordOf, recordArb, typesOf } from './arbitraries.js';
-import { toPlainData } from '../../../src/session/record.js';
+import { toPlainData, touch } from '../../../src/session/record.js';
+import { createRecord } from '../../../src/session/update.js';
 
 const isBadFrame = (e: unknown) => isSessionMeshError(e, 'ERR_BAD_FRAME');
 
@@ -34,6 +35,21 @@ describe('record codec', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('wireSize is exactly the length of the encoding (without encoding)', () => {
+    fc.assert(
+      fc.property(recordArb, fc.constantFrom(0, 200, 70_000, 2 ** 33, 2 ** 47), (r, bump) => {
+        const moved = touch(r, r.lastAccessMs + bump);
+        assert.equal(wireSize(r), encodeRecord(r).length);
+        assert.equal(wireSize(moved), encodeRecord(moved).length);
+      }),
+      { numRuns: 300 },
+    );
+    const big: Record<string, unknown> = { ['é'.repeat(40)]: 'x'.repeat(70_000) };
+    for (let i = 0; i < 20; i++) big[`k${i}`] = i * 1000;
+    const r = createRecord(SESSION_ID, big, { stamp: { wallMs: 2 ** 40, logical: 300, nodeId: 'nœud-'.repeat(10) }, nowMs: 2 ** 40, maxIdleMs: 2 ** 34 });
+    assert.equal(wireSize(r), encodeRecord(r).length);
   });
 
   it('shares one stamp table entry among attributes written together', () => {

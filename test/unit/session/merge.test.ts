@@ -6,7 +6,7 @@ import { type Hlc, HybridClock } from '../../../src/clock/hlc.js';
 import { TOMBSTONE } from '../../../src/session/attrs.js';
 import { decodeRecord, encodeRecord } from '../../../src/session/codec.js';
 import { applyDelta, mergeRecords } from '../../../src/session/merge.js';
-import { type SessionRecord, SessionRecord as Record_, toPlainData, touch } from '../../../src/session/record.js';
+import { type SessionRecord, toPlainData, touch } from '../../../src/session/record.js';
 import { applyUpdate, createRecord, destroyRecord } from '../../../src/session/update.js';
 import { SESSION_ID, recordOf, rawValueArb, recordArb, typesOf } from './arbitraries.js';
 
