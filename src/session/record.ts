@@ -12,19 +12,23 @@
  * - stamp: max of every write folded in (create, update, delete, destroy);
  * - destroyed: OR, and a destroyed record has no attributes: terminal whatever the delivery order.
  *
- * Memory (x64 Node 20, no pointer compression; bench/memory.ts at 100k copies): a record is
- * three fields, `id`, `lastAccessMs` and `body`, 64 bytes with the boxed double of lastAccessMs.
- * Everything else lives in `body` (packed.ts), one one-byte string: 16 bytes of header plus
- * about the record's encoded wire size minus its id (stamps 12 bytes each, node ids and names as
- * UTF-8, values as msgpack). No object per attribute, value, stamp or node id. The id string is
- * shared with the store's Map key (~40 bytes for 22 characters). A store entry plus its
- * expiry-index entry add ~75-100 (Map slots and load-factor slack). E.g. the express-session
- * shape {cookie, userId, views}: ~390 bytes of heap for 176 encoded (it was ~655 with values as
- * live objects, one Hlc object per stamp and a 10-field record).
+ * Memory (x64 Node 20, 8-byte pointers; measured by bench/memory.ts at 100k copies, heap plus
+ * off-heap memory): a record is three fields, `id`, `lastAccessMs` and `body`: 48 bytes plus the
+ * boxed double of lastAccessMs, 64. Everything else is in `body` (packed.ts), ONE one-byte
+ * string, 16 bytes of header plus about the copy's encoded size minus its id (metadata 39 bytes,
+ * 12 per distinct stamp, node ids, names and values as msgpack bytes). No object per attribute,
+ * value, stamp or node id. The id string (~40 bytes for 22 characters) is shared with the
+ * store's Map key; a store entry plus an expiry-index entry add ~90 (Map slots and slack). The
+ * express-session shape {cookie, userId, views}: body 166 bytes, 380 bytes of heap per copy for
+ * 176 encoded (overhead 205; it was 655 and 479 when values were live object graphs, each stamp
+ * an Hlc object and the record 10 fields). A 1 KiB session (a cart of 8 objects): 1 052 bytes
+ * of heap for 839 encoded (overhead 213; was 2 036 and 1 197).
  *
- * Reading: the metadata getters decode a few bytes of the body (no allocation; the stamps
- * allocate one Hlc); toPlainData decodes the values (msgpack), which is what the deep copy for
- * the app cost before. touch() shares the body: a touch allocates only the 3-field record.
+ * Costs moved to the operations instead: the metadata getters decode a few bytes of the body
+ * (no allocation; stamp and maxIdleStamp allocate one Hlc), toPlainData is one msgpack decode of
+ * the body's data map (~1 µs small, ~4 µs for 1 KiB, was a deep copy at ~0.2 / ~1 µs), and every
+ * write packs a new body (~3 µs for 1 KiB, including the digest, which the store then reads in
+ * O(1) instead of hashing twice per put). touch() shares the body: it allocates only the record.
  */
 import type { Hlc } from '../clock/hlc.js';
 import { SessionMeshError } from '../errors.js';
