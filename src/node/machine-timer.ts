@@ -1,6 +1,9 @@
 /**
  * One timer per pure state machine: after every step the driver calls `arm(machine.nextDeadlineMs())`
- * and the timer fires `onDue` then. Re-arming for the same deadline keeps the pending timer.
+ * and the timer fires `onDue` then. A pending timer due no later than the new deadline is kept:
+ * firing early is harmless (the machine's tick does only what is due, and the driver re-arms after
+ * it), while re-creating a timer on every step costs more than the step itself on a busy member
+ * (a deadline like "now + retryMs" moves with every operation).
  */
 import type { Clock } from '../clock/clock.js';
 
@@ -14,7 +17,7 @@ export class MachineTimer {
   ) {}
 
   arm(dueMs: number): void {
-    if (dueMs === this.dueMs && this.timer) return;
+    if (this.timer && this.dueMs <= dueMs) return;
     this.cancel();
     this.dueMs = dueMs;
     if (!Number.isFinite(dueMs)) return;
