@@ -101,41 +101,76 @@ function utf8Length(s: string): number {
 }
 
 /**
- * Numbers stamps and node ids by first use, deduplicated by value. A body has a handful of
- * stamps: a linear scan (identity first) beats hashing; large tables switch to a Map.
+ * Numbers stamps and node ids by first use, deduplicated by value. A body usually has a handful
+ * of stamps: a linear scan (identity first) beats hashing; past 16 stamps it switches to Maps
+ * (a session with one stamp per attribute can have up to 2 × maxAttributes).
  */
 class StampTable {
   readonly stamps: Hlc[] = [];
   readonly nodeOf: number[] = [];
   readonly nodes: string[] = [];
-  private byValue: Map<string, number> | null = null;
+  private byObject: Map<Hlc, number> | null = null;
+  /** wallMs → logical → indices of the stamps with those (numeric keys: no key strings). */
+  private byWall: Map<number, Map<number, number[]>> | null = null;
+  private nodeIndex: Map<string, number> | null = null;
 
   indexOf(h: Hlc): number {
     const stamps = this.stamps;
-    for (let i = 0; i < stamps.length; i++) if (stamps[i] === h) return i;
-    if (this.byValue !== null) {
-      const hit = this.byValue.get(`${h.wallMs}:${h.logical}:${h.nodeId}`);
-      if (hit !== undefined) return hit;
-    } else {
-      for (let i = 0; i < stamps.length; i++) {
-        const o = stamps[i]!;
-        if (o.wallMs === h.wallMs && o.logical === h.logical && o.nodeId === h.nodeId) return i;
+    if (this.byObject === null) {
+      for (let i = 0; i < stamps.length; i++) if (stamps[i] === h) return i;
+      for (let i = 0; i < stamps.length; i++) if (sameStamp(stamps[i]!, h)) return i;
+      return this.add(h);
+    }
+    let i = this.byObject.get(h);
+    if (i !== undefined) return i;
+    const same = this.byWall!.get(h.wallMs)?.get(h.logical);
+    if (same !== undefined) {
+      for (const k of same) {
+        if (sameStamp(stamps[k]!, h)) {
+          this.byObject.set(h, k);
+          return k;
+        }
       }
     }
-    let n = this.nodes.indexOf(h.nodeId);
+    i = this.add(h);
+    this.byObject.set(h, i);
+    return i;
+  }
+
+  private add(h: Hlc): number {
+    let n = this.nodeIndex !== null ? (this.nodeIndex.get(h.nodeId) ?? -1) : this.nodes.indexOf(h.nodeId);
     if (n < 0) {
       n = this.nodes.push(h.nodeId) - 1;
       if (n > MAX_NODES) throw new Error('session body: too many distinct stamp nodes');
+      this.nodeIndex?.set(h.nodeId, n);
     }
-    const i = stamps.push(h) - 1;
+    const i = this.stamps.push(h) - 1;
     this.nodeOf.push(n);
-    if (this.byValue === null && stamps.length > 16) {
-      this.byValue = new Map(stamps.map((o, k) => [`${o.wallMs}:${o.logical}:${o.nodeId}`, k]));
-    } else if (this.byValue !== null) {
-      this.byValue.set(`${h.wallMs}:${h.logical}:${h.nodeId}`, i);
+    if (this.byWall !== null) {
+      this.indexWall(h, i);
+    } else if (this.stamps.length > 16) {
+      this.byObject = new Map();
+      this.byWall = new Map();
+      this.nodeIndex = new Map(this.nodes.map((id, k) => [id, k]));
+      this.stamps.forEach((o, k) => {
+        this.byObject!.set(o, k);
+        this.indexWall(o, k);
+      });
     }
     return i;
   }
+
+  private indexWall(h: Hlc, i: number): void {
+    let byLogical = this.byWall!.get(h.wallMs);
+    if (byLogical === undefined) this.byWall!.set(h.wallMs, (byLogical = new Map()));
+    const list = byLogical.get(h.logical);
+    if (list === undefined) byLogical.set(h.logical, [i]);
+    else list.push(i);
+  }
+}
+
+function sameStamp(a: Hlc, b: Hlc): boolean {
+  return a.wallMs === b.wallMs && a.logical === b.logical && a.nodeId === b.nodeId;
 }
 
 /**
