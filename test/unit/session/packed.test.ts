@@ -55,6 +55,32 @@ describe('packed body (the stored form of a copy)', () => {
     assert.equal(t[2], t[8], 'one stamp table entry for equal stamps');
   });
 
+  it('stays canonical past 16 distinct stamps (the Map-based numbering)', () => {
+    // 40 attributes with 24 distinct stamps (3 nodes, 2 wall times); equal stamps are given as
+    // equal-valued copies in one record and as shared objects in the other.
+    const stampOf = (i: number): Hlc => s(1 + (i % 2), i % 24, `node-${(i % 24) % 3}`);
+    const names = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    const shared = new Map<string, Hlc>();
+    const sharedStamp = (i: number) => {
+      const h = stampOf(i);
+      const key = JSON.stringify(h);
+      if (!shared.has(key)) shared.set(key, h);
+      return shared.get(key)!;
+    };
+    const top = s(9, 0, 'node-0');
+    const a = recordOf(SESSION_ID, 3, 0, 0, 1000, s(1), top, false, names.flatMap((n, i) => [n, i % 5 === 0 ? TOMBSTONE : i, stampOf(i)]));
+    const b = recordOf(SESSION_ID, 3, 0, 0, 1000, { ...s(1) }, { ...top }, false, names.flatMap((n, i) => [n, i % 5 === 0 ? TOMBSTONE : i, sharedStamp(i)]));
+    assert.equal(a.body, b.body);
+    const t = unpackBody(a.body).attrs;
+    for (let i = 0; i < 40; i++) assert.deepEqual(t[i * 3 + 2], stampOf(i));
+    assert.equal(new Set(t.filter((_, i) => i % 3 === 2)).size, 24, 'equal stamps share one table entry');
+    // Merging with a copy that changed some attributes is still commutative and idempotent.
+    const c = recordOf(SESSION_ID, 4, 0, 0, 1000, s(1), s(10, 0, 'node-1'), false, names.flatMap((n, i) => [n, i % 7 === 0 ? 'c' : i % 5 === 0 ? TOMBSTONE : i, i % 7 === 0 ? s(10, 0, 'node-1') : { ...stampOf(i) }]));
+    assert.equal(mergeRecords(a, c).body, mergeRecords(c, a).body);
+    assert.equal(mergeRecords(mergeRecords(a, c), a).body, mergeRecords(a, c).body);
+    assert.deepEqual(decodeRecord(encodeRecord(mergeRecords(a, c))), mergeRecords(a, c));
+  });
+
   it('keeps non-ASCII names and node ids, long names, and deleted names', () => {
     const longName = 'n'.repeat(40);
     const longerName = 'é'.repeat(200); // 400 bytes of UTF-8: a str16 header in the data map
