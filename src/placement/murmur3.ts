@@ -50,7 +50,30 @@ export function murmur3x86_32(bytes: Uint8Array, seed: number): number {
   return fmix32(h);
 }
 
-/** murmur3_x86_32 of the UTF-8 encoding of `text`. */
+/**
+ * murmur3_x86_32 of the UTF-8 encoding of `text`. Session ids are ASCII (base64url), and every
+ * session operation hashes its id several times (routing, store lookups), so ASCII text is hashed
+ * straight from its char codes — its UTF-8 bytes — without allocating an encoded copy.
+ */
 export function murmur3String(text: string, seed = 0): number {
-  return murmur3x86_32(utf8.encode(text), seed);
+  const length = text.length;
+  for (let i = 0; i < length; i++) if (text.charCodeAt(i) > 0x7f) return murmur3x86_32(utf8.encode(text), seed);
+  let h = seed >>> 0;
+  const blockEnd = length & ~3;
+  for (let i = 0; i < blockEnd; i += 4) {
+    let k = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24);
+    k = Math.imul(rotl32(Math.imul(k, C1), 15), C2);
+    h ^= k;
+    h = (Math.imul(rotl32(h, 13), 5) + 0xe6546b64) | 0;
+  }
+  const tail = length & 3;
+  if (tail > 0) {
+    let k = 0;
+    if (tail === 3) k ^= text.charCodeAt(blockEnd + 2) << 16;
+    if (tail >= 2) k ^= text.charCodeAt(blockEnd + 1) << 8;
+    k ^= text.charCodeAt(blockEnd);
+    h ^= Math.imul(rotl32(Math.imul(k, C1), 15), C2);
+  }
+  h ^= length;
+  return fmix32(h);
 }

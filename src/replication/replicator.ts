@@ -203,6 +203,26 @@ export class Replicator {
     return this.flush();
   }
 
+  /**
+   * The fast path of a read on the primary: answers at once, with no op queued and no output,
+   * when this member is the partition's primary in its table — exactly what submit() of a get
+   * would answer, minus the bookkeeping (a read on the primary is the hottest operation there
+   * is; the session stays in memory here). Returns undefined when the read must go through
+   * submit(): not the primary here, no table yet, or an invalid id (submit() reports the error).
+   * The access is recorded like any get (touch batch), so the caller re-arms its timer.
+   */
+  readLocal(nowMs: number, id: string): Extract<OpResult, { kind: 'get' }> | undefined {
+    if (this.table === null || !isValidSessionId(id)) return undefined;
+    const p = partitionOf(id, this.config.partitions);
+    if (this.table.owners[p]![0] !== this.selfId) return undefined;
+    this.at(nowMs);
+    const rec = this.store.get(id);
+    const live = rec !== undefined && !rec.destroyed && !isExpired(rec, this.nowMs, this.expiryMargin(p)) ? rec : undefined;
+    if (live === undefined) return { kind: 'get', session: null };
+    this.touchLocal(p, id);
+    return { kind: 'get', session: { id, version: live.version, data: toPlainData(live) } };
+  }
+
   submit(nowMs: number, opId: number, op: SessionOp): ReplicatorOutput[] {
     this.at(nowMs);
     if (op.kind !== 'create' && !isValidSessionId(op.id)) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { murmur3String, murmur3x86_32 } from '../../../src/placement/murmur3.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -34,5 +35,14 @@ describe('murmur3x86_32', () => {
       assert.equal(murmur3String(s), murmur3x86_32(new TextEncoder().encode(s), 0));
     }
     assert.equal(murmur3String('😀'), 0xbeb42efa);
+  });
+
+  it('hashes any string, ASCII (hashed from char codes) or not, exactly as its UTF-8 bytes', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 200 }), fc.string({ unit: 'grapheme', maxLength: 50 })), fc.integer({ min: 0, max: 0xffffffff }), (s, seed) => {
+        assert.equal(murmur3String(s, seed), murmur3x86_32(new TextEncoder().encode(s), seed));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

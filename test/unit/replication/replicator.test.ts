@@ -4,6 +4,7 @@ import { SeededRandom } from '../../../src/clock/clock.js';
 import type { MemberRecord } from '../../../src/membership/member.js';
 import type { ReplicationEvent, ReplicatorOutput } from '../../../src/replication/outputs.js';
 import { Replicator } from '../../../src/replication/replicator.js';
+import { partitionOf } from '../../../src/placement/partition.js';
 import { isNewerTable, tableFromWire, tableToWire } from '../../../src/replication/table.js';
 import { MessageType } from '../../../src/wire/message-types.js';
 
@@ -114,3 +115,27 @@ for (const leaver of ['b', 'a'] as const) {
     for (const id of ids) assert.equal(stay.store.get(id)?.destroyed, false, `session ${id} kept`);
   });
 }
+
+test('readLocal answers a read on the primary like submit, and declines elsewhere', () => {
+  const a = new Replicator({ selfId: 'a', startedAtMs: 1, random: new SeededRandom(1), config: { partitions: 8, replicas: 1 } });
+  assert.equal(a.readLocal(999, 'x'.repeat(22)), undefined, 'no table yet: through submit()');
+  a.membershipChanged(1000, [member('a', 1)]);
+  const [created] = a.submit(1001, 1, { kind: 'create', data: { x: 1 } });
+  assert.ok(created?.type === 'complete' && 'result' in created && created.result.kind === 'create');
+  const id = created.result.id;
+  const [viaSubmit] = a.submit(1002, 2, { kind: 'get', id });
+  assert.ok(viaSubmit?.type === 'complete' && 'result' in viaSubmit);
+  assert.deepEqual(a.readLocal(1003, id), viaSubmit.result);
+  assert.deepEqual(a.readLocal(1003, 'A'.repeat(22)), { kind: 'get', session: null }, 'missing session: null, as submit says');
+  assert.equal(a.readLocal(1003, 'bad id'), undefined, 'invalid id: submit() reports the error');
+  // The copy handed out is the caller's: changing it changes nothing stored.
+  (a.readLocal(1004, id)!.session!.data as { x: number }).x = 99;
+  assert.deepEqual(a.readLocal(1005, id)!.session!.data, { x: 1 });
+  // Where another member is the primary, readLocal declines (submit() routes it there).
+  const c = new Replicator({ selfId: 'a', startedAtMs: 1, random: new SeededRandom(3), config: { partitions: 8, replicas: 1 } });
+  c.membershipChanged(1000, [member('a', 1), member('b', 2)]);
+  const owners = c.currentTable()!.owners;
+  const remote = Array.from({ length: 200 }, (_, i) => `remote-session-id-${String(i).padStart(4, '0')}`).find((sid) => owners[partitionOf(sid, 8)]![0] === 'b');
+  assert.ok(remote !== undefined, 'some partition has b as primary');
+  assert.equal(c.readLocal(1001, remote), undefined);
+});
