@@ -26,9 +26,10 @@
  *
  * Costs moved to the operations instead: the metadata getters decode a few bytes of the body
  * (no allocation; stamp and maxIdleStamp allocate one Hlc), toPlainData is one msgpack decode of
- * the body's data map (~1 µs small, ~4 µs for 1 KiB, was a deep copy at ~0.2 / ~1 µs), and every
- * write packs a new body (~3 µs for 1 KiB, including the digest, which the store then reads in
- * O(1) instead of hashing twice per put). touch() shares the body: it allocates only the record.
+ * the body's data map (~0.8 µs small, ~3.4 µs for 1 KiB; the deep copy it replaces took ~0.2 /
+ * ~1 µs), and every write packs new bodies (applyUpdate ~6-7 µs, including the digest, which the
+ * store then reads in O(1) instead of hashing twice per put: a whole primary write costs what it
+ * did). touch() shares the body: it allocates only the record. See docs/architecture.md.
  */
 import type { Hlc } from '../clock/hlc.js';
 import { SessionMeshError } from '../errors.js';
