@@ -35,6 +35,8 @@ export interface StoreStats {
   updates: number;
   touchesSent: number;
   touchesSkipped: number;
+  /** Background touches that failed (harmless: the idle clock was not refreshed that once). */
+  touchesFailed: number;
   destroys: number;
   /** Saves dropped because the session was destroyed or expired meanwhile. */
   savesDropped: number;
@@ -50,7 +52,7 @@ export class StoreCore {
   readonly maxListedSessions: number;
   private readonly touches: TouchCoalescer;
   private readonly recent = new Map<string, Base>();
-  private readonly counts: StoreStats = { gets: 0, creates: 0, updates: 0, touchesSent: 0, touchesSkipped: 0, destroys: 0, savesDropped: 0 };
+  private readonly counts: StoreStats = { gets: 0, creates: 0, updates: 0, touchesSent: 0, touchesSkipped: 0, touchesFailed: 0, destroys: 0, savesDropped: 0 };
 
   constructor(o: StoreOptions, private readonly lifetimeKey: string) {
     if (!o || typeof o.node !== 'object' || o.node === null || typeof o.node.sessions?.get !== 'function') {
@@ -155,6 +157,21 @@ export class StoreCore {
     // The coalescer calls the cluster synchronously or not at all (shares or skips).
     if (this.counts.touchesSent === sent) this.counts.touchesSkipped++;
     return p;
+  }
+
+  /** Whether saving `next` over `base` would change any attribute (else a save is a touch). */
+  changed(base: Base, next: Record<string, unknown>): boolean {
+    return diffAttributes(base.data, next) !== null;
+  }
+
+  /**
+   * A touch nobody waits for. A failed touch (the member is closing, the primary is unreachable
+   * for opTimeoutMs) only means the idle clock was not refreshed once more: counted, not thrown.
+   */
+  touchInBackground(id: string): void {
+    this.touch(id).catch(() => {
+      this.counts.touchesFailed++;
+    });
   }
 
   stats(): StoreStats {

@@ -75,6 +75,18 @@ export class SessionMeshStore extends session.Store {
   override touch(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {
     // express-session touches when the data is unchanged; a changed cookie (e.g. a new maxAge)
     // still has to be stored, and save() turns "nothing changed" into a cheap touch.
+    const base = this.bases.get(sess) ?? this.core.recentBase(sid) ?? null;
+    if (base === null || !this.core.changed(base, storedForm(sess))) {
+      // A plain touch only refreshes the idle clock (the request's get already did, and losing
+      // one to a crash costs nothing), so it runs in the background and the callback runs now,
+      // synchronously. That matters: express-session writes all of the answer but its last byte
+      // before calling touch, and the rest in the callback. A callback on a later tick leaves a
+      // window where a crash cuts the answer short, which no load balancer can retry; a
+      // synchronous one makes express-session send the answer whole.
+      this.core.touchInBackground(sid);
+      callback?.();
+      return;
+    }
     settle(this.save(sid, sess, true), callback as Cb | undefined);
   }
 
