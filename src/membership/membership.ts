@@ -328,6 +328,14 @@ export class Membership {
     return e ? copyRecord(e.record) : undefined;
   }
 
+  /**
+   * Where to send to `id`, without a copy of its record (this is on the path of every replicated
+   * write). The address object is never mutated in place: a new address means a new record.
+   */
+  peerAddress(id: string): { readonly id: string; readonly address: MemberRecord['address'] } | undefined {
+    return this.list.get(id)?.record;
+  }
+
   isJoined(): boolean {
     return this.joined;
   }

@@ -164,7 +164,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       clock: this.clock,
       random: this.random,
       transport: this.transport,
-      addressOf: (id) => this.membership.member(id),
+      addressOf: (id) => this.membership.peerAddress(id),
       logger: this.logger.child({ component: 'replication' }),
       onEvent: (e) => this.onReplicationEvent(e),
       members: () => this.membership.members(),

@@ -36,7 +36,7 @@ export interface SessionServiceOptions {
   random: Random;
   transport: Transport;
   /** Where to dial a member id (from the membership view). */
-  addressOf: (id: string) => MemberRecord | undefined;
+  addressOf: (id: string) => { readonly id: string; readonly address: MemberRecord['address'] } | undefined;
   logger: Logger;
   onEvent: (e: ReplicationEvent) => void;
   /** The membership view, for listIds (which asks every data member). */
