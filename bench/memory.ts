@@ -5,6 +5,8 @@
  * (record, attribute table, stamps, id, values, store and expiry-index entries). The encoded size
  * is what the same copy takes on the wire (src/session/codec.ts). Run with --expose-gc.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createNode } from '../src/index.js';
 import { encodeRecord } from '../src/session/codec.js';
 import type { SessionRecord } from '../src/session/record.js';
@@ -31,45 +33,65 @@ const shapes: Array<{ name: string; data: (i: number) => Record<string, unknown>
   { name: '1 KiB (user, cart, prefs)', data: oneKiBSession },
 ];
 
+type Row = { shape: string; json: number; encoded: number; heap: number; overhead: number };
+
+/**
+ * One shape, measured in this process (started by main() with `--shape N`): a fresh process per
+ * shape, because a closed member's heap may be freed only during the next shape's measurement
+ * and would be subtracted from it.
+ */
+async function measureShape(shape: (typeof shapes)[number]): Promise<Row> {
+  const node = await createNode({ name: 'bench-mem', port: 0, insecure: true, replicas: 1, logLevel: 'warn' });
+  try {
+    // Wait for the first partition table, then create one session to warm every code path.
+    await retryUntilTable(() => node.sessions.create({ data: shape.data(0) }));
+    const before = await settledHeap();
+    const ids: string[] = [];
+    for (let i = 1; i <= COUNT; i++) {
+      ids.push((await node.sessions.create({ data: shape.data(i) })).id);
+      if (i % 20_000 === 0) process.stderr.write(`  ${shape.name}: ${i.toLocaleString('en-US')} created\r`);
+    }
+    const after = await settledHeap();
+    process.stderr.write('\n');
+    // The id strings are held by this benchmark too (ids[]); count them once, not twice:
+    // the array's slots (8 bytes each) are the benchmark's own.
+    const idArrayBytes = ids.length * 8;
+    const perCopy = (after - before - idArrayBytes) / COUNT;
+    const store = (node as unknown as { service: { replicator: { store: { get(id: string): SessionRecord | undefined } } } }).service.replicator.store;
+    let encoded = 0;
+    for (const id of ids) encoded += encodeRecord(store.get(id)!).length;
+    const encodedPerCopy = encoded / COUNT;
+    const json = Buffer.byteLength(JSON.stringify(shape.data(1)));
+    return { shape: shape.name, json, encoded: encodedPerCopy, heap: perCopy, overhead: perCopy - encodedPerCopy };
+  } finally {
+    await node.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (!gc) {
     console.error('bench:memory needs --expose-gc (npm run bench:memory passes it)');
     process.exit(2);
   }
-  console.log(`bench:memory — ${COUNT.toLocaleString('en-US')} sessions per shape, one copy each (1 member, replicas 1)`);
-  const rows: Array<Record<string, number | string>> = [];
-  for (const shape of shapes) {
-    const node = await createNode({ name: 'bench-mem', port: 0, insecure: true, replicas: 1, logLevel: 'warn' });
-    try {
-      // Wait for the first partition table, then create one session to warm every code path.
-      const first = await retryUntilTable(() => node.sessions.create({ data: shape.data(0) }));
-      void first;
-      const before = await settledHeap();
-      const ids: string[] = [];
-      for (let i = 1; i <= COUNT; i++) {
-        ids.push((await node.sessions.create({ data: shape.data(i) })).id);
-        if (i % 20_000 === 0) process.stdout.write(`  ${shape.name}: ${i.toLocaleString('en-US')} created\r`);
-      }
-      const after = await settledHeap();
-      // The id strings are held by this benchmark too (ids[]); count them once, not twice:
-      // the array's slots (8 bytes each) are the benchmark's own.
-      const idArrayBytes = ids.length * 8;
-      const perCopy = (after - before - idArrayBytes) / COUNT;
-      const store = (node as unknown as { service: { replicator: { store: { get(id: string): SessionRecord | undefined } } } }).service.replicator.store;
-      let encoded = 0;
-      for (const id of ids) encoded += encodeRecord(store.get(id)!).length;
-      const encodedPerCopy = encoded / COUNT;
-      const json = Buffer.byteLength(JSON.stringify(shape.data(1)));
-      rows.push({ shape: shape.name, json, encoded: encodedPerCopy, heap: perCopy, overhead: perCopy - encodedPerCopy });
-      process.stdout.write('\n');
-    } finally {
-      await node.close();
-    }
+  const shapeArg = process.argv.indexOf('--shape');
+  if (shapeArg !== -1) {
+    const row = await measureShape(shapes[Number(process.argv[shapeArg + 1])]!);
+    console.log(`ROW ${JSON.stringify(row)}`);
+    process.exit(0); // stdout is a pipe: written synchronously on Linux
+
+  }
+  console.log(`bench:memory — ${COUNT.toLocaleString('en-US')} sessions per shape, one copy each (1 member, replicas 1), each shape in its own process`);
+  const rows: Row[] = [];
+  for (let i = 0; i < shapes.length; i++) {
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--shape', String(i)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: process.env });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('ROW '));
+    if (r.status !== 0 || line === undefined) throw new Error(`measuring "${shapes[i]!.name}" failed (exit ${r.status ?? r.signal}):\n${r.stdout}`);
+    rows.push(JSON.parse(line.slice(4)) as Row);
   }
   console.log('');
   printTable(
     ['session shape', 'JSON bytes', 'encoded bytes', 'heap bytes / copy', 'overhead / copy', 'target ≤ 300'],
-    rows.map((r) => [r.shape as string, r.json as number, r.encoded as number, r.heap as number, r.overhead as number, (r.overhead as number) <= 300 ? 'yes' : 'NO']),
+    rows.map((r) => [r.shape, r.json, r.encoded, r.heap, r.overhead, r.overhead <= 300 ? 'yes' : 'NO']),
   );
   writePart('memory', { sessions: COUNT, quick: QUICK, rows });
 }
