@@ -18,6 +18,7 @@ import { runCounterLoad, type LoadResult } from './lib/http-load.js';
 import { median } from './lib/stats.js';
 import { printTable, ratio } from './lib/table.js';
 import { writePart } from './lib/results.js';
+import { cpuMeter } from './lib/proc-cpu.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = QUICK ? 1 : 3;
@@ -61,7 +62,9 @@ async function main(): Promise<void> {
     'connect-redis': await startApp('redis', String(redis.port)),
     memorystore: await startApp('memorystore', ''),
   };
-  const rounds: Record<Contender, LoadResult[]> = { sessionmesh: [], 'connect-redis': [], memorystore: [] };
+  const rounds: Record<Contender, Array<LoadResult & CpuPerRequest>> = { sessionmesh: [], 'connect-redis': [], memorystore: [] };
+  // The processes each contender's store runs in besides the app: the two other members, redis-server.
+  const storePids: Record<Contender, Array<number | undefined>> = { sessionmesh: members.map((m) => m.child.pid), 'connect-redis': [redis.pid], memorystore: [] };
   try {
     // Let the sessionmesh cluster settle its partition table before measuring (3 members).
     await new Promise((r) => setTimeout(r, 3000));
@@ -72,10 +75,13 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const name of Object.keys(apps) as Contender[]) {
         process.stdout.write(`  round ${r + 1}: ${name} ... `);
+        const stopMeter = cpuMeter({ app: apps[name].child.pid, ...Object.fromEntries(storePids[name].map((pid, i) => [`store${i}`, pid])) });
+        const selfCpu = process.cpuUsage();
         const res = await runCounterLoad({ target: { host: '127.0.0.1', port: apps[name].port }, users: USERS, durationMs: ROUND_MS, maxRequests: 2_000_000 });
-        console.log(`${Math.round(res.reqPerSec)} req/s, p99 ${res.p99Ms.toFixed(1)} ms, ${res.failed} failed, ${res.lostUpdates} lost`);
+        const cpu = cpuPerRequest(stopMeter(), process.cpuUsage(selfCpu), res.requests);
+        console.log(`${Math.round(res.reqPerSec)} req/s, p99 ${res.p99Ms.toFixed(1)} ms, ${res.failed} failed, ${res.lostUpdates} lost; CPU µs/request: app ${fmtUs(cpu.appUs)}, store processes ${fmtUs(cpu.storeUs)}, load generator ${fmtUs(cpu.loadUs)}`);
         if (res.firstFailure) console.log(`    first failure: ${res.firstFailure}`);
-        rounds[name].push(res);
+        rounds[name].push({ ...res, ...cpu });
       }
     }
   } finally {
@@ -92,6 +98,8 @@ async function main(): Promise<void> {
       p99Ms: median(rs.map((r) => r.p99Ms)),
       failed: rs.reduce((a, r) => a + r.failed, 0),
       lostUpdates: rs.reduce((a, r) => a + r.lostUpdates, 0),
+      appCpuUsPerReq: medianOrNull(rs.map((r) => r.appUs)),
+      storeCpuUsPerReq: medianOrNull(rs.map((r) => r.storeUs)),
     };
   });
   const mesh = summary.find((s) => s.store === 'sessionmesh')!;
@@ -101,6 +109,11 @@ async function main(): Promise<void> {
   printTable(
     ['store', 'req/s', 'p50 ms', 'p99 ms', 'req/s ratio', 'p99 ratio', 'failed', 'lost updates'],
     summary.map((s) => [s.store, s.reqPerSec, s.p50Ms, s.p99Ms, ratio(s.reqPerSec, mesh.reqPerSec), ratio(s.p99Ms, mesh.p99Ms), s.failed, s.lostUpdates]),
+  );
+  console.log('\nCPU per request (µs, medians; kernel time included): where the time goes on a shared machine');
+  printTable(
+    ['store', 'app process', 'store processes', 'app + store'],
+    summary.map((s) => [s.store, s.appCpuUsPerReq ?? 'n/a', s.storeCpuUsPerReq ?? 'n/a', s.appCpuUsPerReq === null || s.storeCpuUsPerReq === null ? 'n/a' : s.appCpuUsPerReq + s.storeCpuUsPerReq]),
   );
   const targets = [
     { target: 'req/s ≥ 1.05× connect-redis', value: mesh.reqPerSec / redisRow.reqPerSec, met: mesh.reqPerSec >= 1.05 * redisRow.reqPerSec },
@@ -112,6 +125,28 @@ async function main(): Promise<void> {
   printTable(['target', 'measured', 'met'], targets.map((t) => [t.target, t.value.toFixed(2), t.met ? 'yes' : 'NO']));
   writePart('http', { quick: QUICK, users: USERS, rounds: ROUNDS, roundMs: ROUND_MS, summary, targets });
   if (summary.some((s) => s.lostUpdates > 0)) process.exitCode = 1;
+}
+
+interface CpuPerRequest {
+  /** CPU µs per request in the app process, in the store's other processes, in this (load) process; null without /proc. */
+  appUs: number | null;
+  storeUs: number | null;
+  loadUs: number;
+}
+
+function cpuPerRequest(ms: Record<string, number | null>, self: NodeJS.CpuUsage, requests: number): CpuPerRequest {
+  const per = (cpuMs: number | null) => (cpuMs === null || requests === 0 ? null : (cpuMs * 1000) / requests);
+  const store = Object.entries(ms).filter(([k]) => k !== 'app');
+  const storeMs = store.some(([, v]) => v === null) ? null : store.reduce((a, [, v]) => a + v!, 0);
+  return { appUs: per(ms.app ?? null), storeUs: per(storeMs), loadUs: (self.user + self.system) / Math.max(1, requests) };
+}
+
+function fmtUs(us: number | null): string {
+  return us === null ? 'n/a' : String(Math.round(us));
+}
+
+function medianOrNull(xs: Array<number | null>): number | null {
+  return xs.some((x) => x === null) ? null : Math.round(median(xs as number[]));
 }
 
 main().catch((err) => {

@@ -11,6 +11,8 @@ import { once } from 'node:events';
 export interface RedisServer {
   port: number;
   version: string;
+  /** The server's process id (for CPU accounting). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     port,
     version,
+    pid: child.pid,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
