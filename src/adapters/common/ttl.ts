@@ -75,6 +75,25 @@ export function storedCookie(cookie: unknown): Record<string, unknown> | undefin
 }
 
 /**
+ * An express-session or @fastify/session Session as stored: its own enumerable attributes
+ * (without undefined values or methods) and the cookie as storedCookie makes it.
+ */
+export function storedSessionForm(session: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(session)) {
+    const v = session[k];
+    if (v === undefined || typeof v === 'function') continue;
+    if (k === 'cookie') {
+      const c = storedCookie(v);
+      if (c !== undefined) out.cookie = c;
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
  * The cookie as loaded: expires recomputed from maxAge; `expired` when an absolute expires has
  * passed (the session must then be treated as missing).
  */

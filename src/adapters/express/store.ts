@@ -15,7 +15,7 @@ import type { SessionData } from 'express-session';
 import { forwardConnectionEvents, StoreCore, type Base, type StoreStats } from '../common/store-core.js';
 import type { StoreOptions } from '../common/node.js';
 import { settle } from '../common/callback.js';
-import { cookieMaxIdleMs, loadedCookie, storedCookie } from '../common/ttl.js';
+import { cookieMaxIdleMs, loadedCookie, storedSessionForm } from '../common/ttl.js';
 
 export type SessionMeshStoreOptions = StoreOptions;
 
@@ -69,14 +69,15 @@ export class SessionMeshStore extends session.Store {
   }
 
   override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {
-    settle(this.save(sid, sess, false), callback as Cb | undefined);
+    settle(this.write(sid, sess, this.baseOf(sid, sess)), callback as Cb | undefined);
   }
 
   override touch(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {
     // express-session touches when the data is unchanged; a changed cookie (e.g. a new maxAge)
-    // still has to be stored, and save() turns "nothing changed" into a cheap touch.
-    const base = this.bases.get(sess) ?? this.core.recentBase(sid) ?? null;
-    if (base === null || !this.core.changed(base, storedForm(sess))) {
+    // still has to be stored.
+    const base = this.baseOf(sid, sess);
+    const form = storedForm(sess);
+    if (base === null || !this.core.changed(base, form)) {
       // A plain touch only refreshes the idle clock (the request's get already did, and losing
       // one to a crash costs nothing), so it runs in the background and the callback runs now,
       // synchronously. That matters: express-session writes all of the answer but its last byte
@@ -87,16 +88,16 @@ export class SessionMeshStore extends session.Store {
       callback?.();
       return;
     }
-    settle(this.save(sid, sess, true), callback as Cb | undefined);
+    settle(this.write(sid, sess, base, form), callback as Cb | undefined);
   }
 
-  private async save(sid: string, sess: SessionData, touchOnly: boolean): Promise<void> {
-    const base = this.bases.get(sess) ?? this.core.recentBase(sid) ?? null;
-    if (base === null && touchOnly) {
-      await this.core.touch(sid);
-      return;
-    }
-    const r = await this.core.save(sid, base, storedForm(sess), cookieMaxIdleMs(sess.cookie, Date.now()));
+  /** What this request loaded or last saved for `sess` (null: a new session). */
+  private baseOf(sid: string, sess: SessionData): Base | null {
+    return this.bases.get(sess) ?? this.core.recentBase(sid) ?? null;
+  }
+
+  private async write(sid: string, sess: SessionData, base: Base | null, form = storedForm(sess)): Promise<void> {
+    const r = await this.core.save(sid, base, form, cookieMaxIdleMs(sess.cookie, Date.now()));
     this.bases.set(sess, r.base);
   }
 
@@ -140,19 +141,6 @@ export class SessionMeshStore extends session.Store {
   }
 }
 
-/** A Session as stored: its own enumerable attributes (no undefined) and the plain cookie. */
 function storedForm(sess: SessionData): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const src = sess as unknown as Record<string, unknown>;
-  for (const k of Object.keys(src)) {
-    const v = src[k];
-    if (v === undefined || typeof v === 'function') continue;
-    if (k === 'cookie') {
-      const c = storedCookie(v);
-      if (c !== undefined) out.cookie = c;
-      continue;
-    }
-    out[k] = v;
-  }
-  return out;
+  return storedSessionForm(sess as unknown as Record<string, unknown>);
 }

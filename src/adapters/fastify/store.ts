@@ -19,7 +19,7 @@ import { EventEmitter } from 'node:events';
 import { forwardConnectionEvents, StoreCore, type Base, type StoreStats } from '../common/store-core.js';
 import type { StoreOptions } from '../common/node.js';
 import { settle } from '../common/callback.js';
-import { cookieMaxIdleMs, loadedCookie, storedCookie } from '../common/ttl.js';
+import { cookieMaxIdleMs, loadedCookie, storedSessionForm } from '../common/ttl.js';
 
 export type SessionMeshStoreOptions = StoreOptions;
 
@@ -84,7 +84,7 @@ export class SessionMeshStore extends EventEmitter {
     const work = async () => {
       const base = this.bases.get(session) ?? this.core.recentBase(sessionId) ?? null;
       const attrs = session as Record<string, unknown>;
-      const r = await this.core.save(sessionId, base, storedForm(attrs), cookieMaxIdleMs(attrs.cookie, Date.now()));
+      const r = await this.core.save(sessionId, base, storedSessionForm(attrs), cookieMaxIdleMs(attrs.cookie, Date.now()));
       this.bases.set(session, r.base);
     };
     settle(work(), callback as Cb);
@@ -108,20 +108,4 @@ export class SessionMeshStore extends EventEmitter {
   clear(): Promise<void> {
     return this.core.clear();
   }
-}
-
-/** A Session as stored: own enumerable attributes (no undefined, no functions), plain cookie. */
-function storedForm(session: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(session)) {
-    const v = session[k];
-    if (v === undefined || typeof v === 'function') continue;
-    if (k === 'cookie') {
-      const c = storedCookie(v);
-      if (c !== undefined) out.cookie = c;
-      continue;
-    }
-    out[k] = v;
-  }
-  return out;
 }
