@@ -17,6 +17,17 @@ function rotl32(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
 }
 
+/** A 4-byte block (or the zero-padded tail) scrambled. */
+function scramble(k: number): number {
+  return Math.imul(rotl32(Math.imul(k, C1), 15), C2);
+}
+
+/** The running hash after one full 4-byte block. */
+function mixBlock(h: number, k: number): number {
+  h ^= scramble(k);
+  return (Math.imul(rotl32(h, 13), 5) + 0xe6546b64) | 0;
+}
+
 /** The murmur3 finaliser: a bijective 32-bit mixer, also handy for deterministic tie-breaks. */
 export function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -33,10 +44,7 @@ export function murmur3x86_32(bytes: Uint8Array, seed: number): number {
   const length = bytes.length;
   const blockEnd = length & ~3;
   for (let i = 0; i < blockEnd; i += 4) {
-    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    k = Math.imul(rotl32(Math.imul(k, C1), 15), C2);
-    h ^= k;
-    h = (Math.imul(rotl32(h, 13), 5) + 0xe6546b64) | 0;
+    h = mixBlock(h, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
   }
   const tail = length & 3;
   if (tail > 0) {
@@ -44,7 +52,7 @@ export function murmur3x86_32(bytes: Uint8Array, seed: number): number {
     if (tail === 3) k ^= bytes[blockEnd + 2]! << 16;
     if (tail >= 2) k ^= bytes[blockEnd + 1]! << 8;
     k ^= bytes[blockEnd]!;
-    h ^= Math.imul(rotl32(Math.imul(k, C1), 15), C2);
+    h ^= scramble(k);
   }
   h ^= length;
   return fmix32(h);
@@ -61,10 +69,7 @@ export function murmur3String(text: string, seed = 0): number {
   let h = seed >>> 0;
   const blockEnd = length & ~3;
   for (let i = 0; i < blockEnd; i += 4) {
-    let k = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24);
-    k = Math.imul(rotl32(Math.imul(k, C1), 15), C2);
-    h ^= k;
-    h = (Math.imul(rotl32(h, 13), 5) + 0xe6546b64) | 0;
+    h = mixBlock(h, text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24));
   }
   const tail = length & 3;
   if (tail > 0) {
@@ -72,7 +77,7 @@ export function murmur3String(text: string, seed = 0): number {
     if (tail === 3) k ^= text.charCodeAt(blockEnd + 2) << 16;
     if (tail >= 2) k ^= text.charCodeAt(blockEnd + 1) << 8;
     k ^= text.charCodeAt(blockEnd);
-    h ^= Math.imul(rotl32(Math.imul(k, C1), 15), C2);
+    h ^= scramble(k);
   }
   h ^= length;
   return fmix32(h);
