@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
+import { whenStarted } from './started-process.js';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -62,27 +62,9 @@ export function startExampleApp(o: ExampleAppOptions): Promise<ExampleApp> {
     ...o.env,
   };
   const child = spawn(process.execPath, [EXAMPLE_APP], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${o.name} did not listen within 15 s; output:\n${output.join('\n')}`));
-    }, 15_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${o.name} exited with ${code} before listening; output:\n${output.join('\n')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+) \(cluster peer ([\d.]+:\d+)\)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ name: o.name, child, port: Number(m[1]), peer: m[2]!, output, exited });
-      }
-    });
-  });
+  return whenStarted(child, o.name, 15_000, (line) => /listening on http:\/\/127\.0\.0\.1:(\d+) \(cluster peer ([\d.]+:\d+)\)/.exec(line) ?? undefined).then(
+    ({ ready: m, output, exited }) => ({ name: o.name, child, port: Number(m[1]), peer: m[2]!, output, exited }),
+  );
 }
 
 /** Starts `count` apps app-1..app-N in one cluster (the first is everyone's seed) and waits until each is healthy. */
