@@ -10,7 +10,7 @@
  * 2. Membership messages per member per second at 3, 9 and 27 members, idle cluster, measured the
  *    same way over a fixed window once the cluster has settled.
  */
-import { startChildMember, stopChild, until, BENCH_TOKEN, type ChildMember } from './lib/mesh.js';
+import { quietTable, startChildMember, stopChild, until, BENCH_TOKEN, type ChildMember } from './lib/mesh.js';
 import { printTable } from './lib/table.js';
 import { writePart } from './lib/results.js';
 import type { NodeStatus } from '../src/node/status.js';
@@ -55,24 +55,14 @@ async function startCluster(n: number, extra: string[] = []): Promise<ChildMembe
 
 /** Every member sees n alive members, and the partition table is full and quiet for a second. */
 async function waitSettled(members: ChildMember[], withTable: boolean): Promise<void> {
-  let lastEpoch = -1;
-  let since = Date.now();
+  const quiet = quietTable(1000);
   await until(`${members.length} members to settle`, 60_000, async () => {
     const all = await Promise.all(members.map(status));
     const converged = all.every((s) => s.members.filter((m) => m.state === 'alive').length === members.length);
     if (!converged) return false;
     if (!withTable) return true;
     const p = all[0]!.partitions;
-    if (!p || !p.owners.every((row) => row.length === REPLICAS) || !all.every((s) => s.partitions?.epoch === p.epoch)) {
-      since = Date.now();
-      return false;
-    }
-    if (p.epoch !== lastEpoch) {
-      lastEpoch = p.epoch;
-      since = Date.now();
-      return false;
-    }
-    return Date.now() - since >= 1000;
+    return quiet(p !== undefined && p !== null && p.owners.every((row) => row.length === REPLICAS) && all.every((s) => s.partitions?.epoch === p.epoch), p?.epoch ?? -1);
   });
 }
 

@@ -73,24 +73,31 @@ export async function until(what: string, timeoutMs: number, check: () => boolea
   }
 }
 
-/** True when every partition has `replicas` owners and the table did not change for `quietMs`. */
-export async function waitSettled(node: SessionMeshNode, replicas: number, members: number, timeoutMs = 30_000, quietMs = 1000): Promise<void> {
+/**
+ * A check that turns true once the partition table was full (`ready`) at one epoch for `quietMs`:
+ * the cluster stopped rebalancing. Call it with the latest observation on every poll.
+ */
+export function quietTable(quietMs: number): (ready: boolean, epoch: number) => boolean {
   let lastEpoch = -1;
   let since = Date.now();
-  await until('a settled partition table', timeoutMs, () => {
-    const s = node.status();
-    const p = s.partitions;
-    const alive = s.members.filter((m) => m.state === 'alive').length;
-    if (!p || alive < members || !p.owners.every((row) => row.length === replicas)) {
-      since = Date.now();
-      return false;
-    }
-    if (p.epoch !== lastEpoch) {
-      lastEpoch = p.epoch;
+  return (ready, epoch) => {
+    if (!ready || epoch !== lastEpoch) {
+      lastEpoch = ready ? epoch : -1;
       since = Date.now();
       return false;
     }
     return Date.now() - since >= quietMs;
+  };
+}
+
+/** True when every partition has `replicas` owners and the table did not change for `quietMs`. */
+export async function waitSettled(node: SessionMeshNode, replicas: number, members: number, timeoutMs = 30_000, quietMs = 1000): Promise<void> {
+  const quiet = quietTable(quietMs);
+  await until('a settled partition table', timeoutMs, () => {
+    const s = node.status();
+    const p = s.partitions;
+    const alive = s.members.filter((m) => m.state === 'alive').length;
+    return quiet(p !== undefined && p !== null && alive >= members && p.owners.every((row) => row.length === replicas), p?.epoch ?? -1);
   });
 }
 

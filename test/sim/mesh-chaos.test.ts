@@ -52,13 +52,7 @@ test('real membership + replication: crashes of up to replicas−1, restarts, sp
       for (let i = 1; i < MEMBERS; i++) c.start(undefined);
       void first;
       const w = new Workload<MeshProcess>(c);
-      let nextOpMs = c.nowMs;
-      const load = () => {
-        while (c.nowMs >= nextOpMs) {
-          nextOpMs += 10 + c.random.int(20);
-          w.step();
-        }
-      };
+      const load = w.steady(10, 20);
       runUntilSettled(c, () => {});
       const log: string[] = [];
       const firstAction = c.random.int(3);

@@ -24,13 +24,7 @@ test('crashes and restarts under load: no acknowledged write lost, replicas conv
       for (let i = 0; i < 5; i++) c.start();
       runUntilSettled(c, 10_000);
       const w = new Workload(c);
-      let nextOpMs = c.nowMs;
-      const load = () => {
-        while (c.nowMs >= nextOpMs) {
-          nextOpMs += 10 + c.random.int(20);
-          w.step();
-        }
-      };
+      const load = w.steady(10, 20);
       let crashes = 0;
       const endMs = c.nowMs + 20_000;
       while (c.nowMs < endMs) {

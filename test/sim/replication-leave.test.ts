@@ -41,13 +41,7 @@ for (const replicas of [2, 3] as const) {
         for (let i = 0; i < 5; i++) c.start();
         runUntilSettled(c, 10_000);
         const w = new Workload(c);
-        let nextOpMs = c.nowMs;
-        const load = () => {
-          while (c.nowMs >= nextOpMs) {
-            nextOpMs += 5 + c.random.int(15);
-            w.step();
-          }
-        };
+        const load = w.steady(5, 15);
         c.runFor(2_000, load);
 
         const coordinator = oldest(c);

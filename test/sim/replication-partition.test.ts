@@ -21,13 +21,7 @@ test('split into 2 | 3 for 5 s under load, heal: replicas converge, nothing ackn
       const ps = Array.from({ length: 5 }, () => c.start());
       runUntilSettled(c, 10_000);
       const w = new Workload(c);
-      let nextOpMs = c.nowMs;
-      const load = () => {
-        while (c.nowMs >= nextOpMs) {
-          nextOpMs += 10 + c.random.int(20);
-          w.step();
-        }
-      };
+      const load = w.steady(10, 20);
       c.runFor(3_000, load);
       const cut = 1 + c.random.int(3);
       w.splitMode = true;

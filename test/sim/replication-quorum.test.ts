@@ -26,13 +26,7 @@ test('quorum majority, split 2 | 3: the 2-side refuses writes, the 3-side serves
       const ps = Array.from({ length: 5 }, () => c.start());
       runUntilSettled(c, 10_000);
       const w = new Workload(c);
-      let nextOpMs = c.nowMs;
-      const load = () => {
-        while (c.nowMs >= nextOpMs) {
-          nextOpMs += 5 + c.random.int(15);
-          w.step();
-        }
-      };
+      const load = w.steady(5, 15);
       c.runFor(2_000, load);
 
       const shuffled = [...ps];

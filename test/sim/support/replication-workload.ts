@@ -61,6 +61,20 @@ export class Workload<P extends { id: string } = ReplProcess> {
     private readonly maxSessions = 40,
   ) {}
 
+  /**
+   * A load function for the cluster's run loops: called on every simulated step, it issues one op
+   * every minGapMs + random(spreadMs) ms of simulated time.
+   */
+  steady(minGapMs: number, spreadMs: number): () => void {
+    let nextOpMs = this.c.nowMs;
+    return () => {
+      while (this.c.nowMs >= nextOpMs) {
+        nextOpMs += minGapMs + this.c.random.int(spreadMs);
+        this.step();
+      }
+    };
+  }
+
   /** Issues one random op through a random up member. */
   step(): void {
     const ups = this.c.up();
