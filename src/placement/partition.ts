@@ -8,8 +8,17 @@ import { murmur3String } from './murmur3.js';
  * The modulo bias (2^32 is not a multiple of 271) is below 1e-7 and irrelevant here.
  */
 export function partitionOf(sessionId: string, partitions: number = DEFAULT_PARTITIONS): number {
-  return murmur3String(sessionId, 0) % checkPartitions(partitions);
+  // One operation asks for the same id's partition several times (routing, the store's get,
+  // put and touch, on each member it crosses): the last hash is remembered.
+  if (sessionId !== lastId) {
+    lastHash = murmur3String(sessionId, 0);
+    lastId = sessionId;
+  }
+  return lastHash % checkPartitions(partitions);
 }
+
+let lastId: string | undefined;
+let lastHash = 0;
 
 /** Returns `partitions` if it is an integer in 1..MAX_PARTITIONS, else throws ERR_CONFIG. */
 export function checkPartitions(partitions: number): number {

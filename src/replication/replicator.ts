@@ -515,7 +515,7 @@ export class Replicator {
             // A retried create whose first attempt was applied (e.g. before a failover): same data again.
             const u = applyUpdate(live, { set: op.data }, { stamp: writeStamp(this.hlc, live), nowMs, limits: this.limits });
             this.putLocal(u.record);
-            return this.replicate(p, [u.delta], origin, { kind: 'create', id: op.id, version: u.record.version });
+            return this.replicateWire(p, [u.deltaWire], [op.id], origin, { kind: 'create', id: op.id, version: u.record.version });
           }
           const created = createRecord(op.id, op.data, { stamp: this.hlc.now(), nowMs, maxIdleMs: op.maxIdleMs ?? this.config.defaultMaxIdleMs, limits: this.limits });
           this.putLocal(created);
@@ -535,7 +535,7 @@ export class Replicator {
             const named = Object.keys(op.update.set ?? {}).length + (op.update.delete?.length ?? 0) > 0 || op.update.maxIdleMs !== undefined;
             return named ? this.replicate(p, [u.record], origin, result) : this.finish(origin, result);
           }
-          return this.replicate(p, [u.delta], origin, result);
+          return this.replicateWire(p, [u.deltaWire], [op.id], origin, result);
         }
         case 'destroy': {
           // Already destroyed: the marker may stem from an unacknowledged write (see update), replicate it.
@@ -556,9 +556,20 @@ export class Replicator {
 
   /** Sends `records` to every backup and migration target of p; finishes `origin` per the ack policy. */
   private replicate(p: number, records: SessionRecord[], origin: Origin, result: OpResult | null): void {
+    this.replicateWire(
+      p,
+      records.map(recordToWire),
+      records.map((r) => r.id),
+      origin,
+      result,
+    );
+  }
+
+  /** replicate() for records already in wire form (a write's deltaWire), with their ids. */
+  private replicateWire(p: number, wire: unknown[][], ids: string[], origin: Origin, result: OpResult | null): void {
     const required = new Set(this.replicasOf(p));
     const deadlineMs = origin.kind === 'local' ? (this.localOps.get(origin.opId)?.deadlineMs ?? this.nowMs + this.config.opTimeoutMs) : this.nowMs + this.config.opTimeoutMs;
-    const w: PendingWrite = { seq: this.nextSeq++, p, wire: records.map(recordToWire), required, acked: new Set(), sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids: records.map((r) => r.id) };
+    const w: PendingWrite = { seq: this.nextSeq++, p, wire, required, acked: new Set(), sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids };
     this.writes.set(w.seq, w);
     for (const m of required) this.send(m, MessageType.ReplDelta, { p, s: w.seq, recs: w.wire });
     this.checkWrite(w);

@@ -17,7 +17,7 @@ import { SessionMeshError, isSessionMeshError } from '../errors.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
 import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
-import { bodyData, msgpackStrHeaderBytes, unpackBody } from './packed.js';
+import { type BodyParts, bodyData, msgpackStrHeaderBytes, unpackBody } from './packed.js';
 import { type SessionRecord, recordFromParts } from './record.js';
 import { RESERVED_KEYS, ValueCloner, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
 
@@ -29,10 +29,20 @@ export function recordToWire(record: SessionRecord): unknown[] {
   // The body numbers stamps and node ids exactly as this form does (packed.ts), so its tables
   // are the wire tables; values are decoded to be packed inline with the rest of the message.
   const r = unpackBody(record.body);
+  const data = r.attrs.length === 0 ? {} : bodyData(record.body); // one decode for all values
+  return wireFromParts(record.id, record.lastAccessMs, r, (name) => data[name]);
+}
+
+/**
+ * The wire form of a record given as parts; `valueOf(name)` gives each live attribute's decoded
+ * value. The primary's writes use it for their deltas with the values they just checked and
+ * encoded: a delta is never packed into a body only to be unpacked again for the wire.
+ */
+export function wireFromParts(id: string, lastAccessMs: number, r: BodyParts, valueOf: (name: string) => unknown): unknown[] {
   const nodes: string[] = [];
   const nodeIndex = new Map<string, number>();
   const stamps: number[] = [];
-  const stampIndex = new Map<Hlc, number>();
+  const stampIndex = new Map<Hlc, number>(); // by identity: unpackBody shares one object per distinct stamp
   const indexOf = (h: Hlc): number => {
     let i = stampIndex.get(h);
     if (i === undefined) {
@@ -49,15 +59,14 @@ export function recordToWire(record: SessionRecord): unknown[] {
   const stampI = indexOf(r.stamp);
   const idleI = indexOf(r.maxIdleStamp);
   const t = r.attrs;
-  const data = t.length === 0 ? {} : bodyData(record.body); // one decode for all values
   const attrs = new Array<unknown>(t.length);
   for (let i = 0; i < t.length; i += STRIDE) {
     const dead = t[i + 1] === TOMBSTONE;
     attrs[i] = t[i];
     attrs[i + 1] = indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
-    attrs[i + 2] = dead ? null : data[t[i] as string];
+    attrs[i + 2] = dead ? null : valueOf(t[i] as string);
   }
-  return [FORMAT, record.id, r.version, r.createdAtMs, record.lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
+  return [FORMAT, id, r.version, r.createdAtMs, lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
 }
 
 /**

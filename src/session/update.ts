@@ -19,6 +19,7 @@ import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
 import { type SessionDelta, type SessionRecord, notFound, recordFromParts, timeMs, touch } from './record.js';
 import { ValueCloner, encodeValue, encodedEqual } from './values.js';
+import { wireFromParts } from './codec.js';
 
 export interface SessionUpdate {
   set?: Record<string, unknown>;
@@ -40,11 +41,48 @@ export interface UpdateOptions extends WriteOptions {
 }
 
 export interface UpdateResult {
-  record: SessionRecord;
-  delta: SessionDelta;
+  readonly record: SessionRecord;
+  /** What backups merge, as a record; packed on first use. */
+  readonly delta: SessionDelta;
+  /**
+   * The delta in wire form (codec.ts), built from the values this write checked and encoded:
+   * what replication sends. Replication never needs the packed delta, so a write packs one body
+   * (the new record), not two, and nothing is unpacked and decoded again to be sent.
+   */
+  readonly deltaWire: unknown[];
   /** False when nothing but lastAccessMs changed (version not incremented). */
-  changed: boolean;
+  readonly changed: boolean;
 }
+
+/** An UpdateResult whose delta forms are built when asked for. */
+class WriteResult implements UpdateResult {
+  private packed: SessionDelta | undefined;
+  private wire: unknown[] | undefined;
+
+  constructor(
+    readonly record: SessionRecord,
+    readonly changed: boolean,
+    private readonly accessMs: number,
+    private readonly parts: BodyParts,
+    /** Decoded value of each live attribute in `parts`. */
+    private readonly valueOf: (name: string) => unknown,
+    packed?: SessionDelta,
+  ) {
+    this.packed = packed;
+  }
+
+  get delta(): SessionDelta {
+    return (this.packed ??= recordFromParts(this.record.id, this.accessMs, this.parts));
+  }
+
+  get deltaWire(): unknown[] {
+    return (this.wire ??= wireFromParts(this.record.id, this.accessMs, this.parts, this.valueOf));
+  }
+}
+
+const NO_VALUES = (): never => {
+  throw new Error('a metadata-only delta has no values');
+};
 
 export interface CreateOptions extends WriteOptions {
   maxIdleMs: number;
@@ -129,11 +167,19 @@ function write(
   const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
   // name → new value (TOMBSTONE to delete); only real changes survive into `changed` below.
   const wanted = new Map<string, unknown>();
+  // name → the checked copy of its new value, which the delta's wire form carries.
+  const plain = new Map<string, unknown>();
   if (set !== undefined) {
     for (const name of Object.keys(set)) {
       cloner.checkName(name);
       const value = set[name];
-      wanted.set(name, value === undefined ? TOMBSTONE : encodeValue(cloner.clone(name, value)));
+      if (value === undefined) {
+        wanted.set(name, TOMBSTONE);
+      } else {
+        const copy = cloner.clone(name, value);
+        plain.set(name, copy);
+        wanted.set(name, encodeValue(copy));
+      }
     }
   }
   if (del !== undefined) {
@@ -168,7 +214,7 @@ function write(
   if (changed.length === 0 && !idleChanged && !creating && stored !== undefined) {
     const touched = touch(stored, nowMs);
     const meta: BodyParts = { version: r.version, createdAtMs: r.createdAtMs, maxIdleMs: r.maxIdleMs, destroyed: r.destroyed, stamp: r.stamp, maxIdleStamp: r.maxIdleStamp, attrs: EMPTY_TABLE };
-    return { record: touched, delta: recordFromParts(id, touched.lastAccessMs, meta), changed: false };
+    return new WriteResult(touched, false, touched.lastAccessMs, meta, NO_VALUES);
   }
   checkStamp(r.stamp, opts.stamp);
   if (live > limits.maxAttributes) {
@@ -209,7 +255,8 @@ function write(
   const nextAccessMs = Math.max(lastAccessMs, nowMs);
   const next = recordFromParts(id, nextAccessMs, parts(overwrite(t, delta)));
   if (next.liveBytes() !== liveBytes) throw new Error(`session ${id}: size bookkeeping ${liveBytes} != ${next.liveBytes()}`);
-  return { record: next, delta: creating ? next : recordFromParts(id, nextAccessMs, parts(delta)), changed: true };
+  const valueOf = (name: string): unknown => plain.get(name);
+  return new WriteResult(next, true, nextAccessMs, parts(delta), valueOf, creating ? next : undefined);
 }
 
 function checkStamp(current: Hlc, stamp: Hlc): void {

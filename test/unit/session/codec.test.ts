@@ -6,9 +6,9 @@ import { isSessionMeshError } from '../../../src/errors.js';
 import { decodeRecord, encodeRecord, recordFromWire, recordToWire, wireSize } from '../../../src/session/codec.js';
 import { SessionRecord } from '../../../src/session/record.js';
 import { sessionPackr } from '../../../src/session/values.js';
-import { SESSION_ID, recordOf, recordArb, typesOf } from './arbitraries.js';
+import { SESSION_ID, rawValueArb, recordOf, recordArb, typesOf } from './arbitraries.js';
 import { toPlainData, touch } from '../../../src/session/record.js';
-import { createRecord } from '../../../src/session/update.js';
+import { applyUpdate, createRecord } from '../../../src/session/update.js';
 
 const isBadFrame = (e: unknown) => isSessionMeshError(e, 'ERR_BAD_FRAME');
 
@@ -141,5 +141,32 @@ describe('record codec', () => {
     const bytes = Buffer.alloc(depth + 1, 0x91); // [[[[...]]]]
     bytes[depth] = 0x01;
     assert.throws(() => decodeRecord(bytes), isBadFrame);
+  });
+
+  it("a write's deltaWire is exactly the wire form of its delta (what replication sent before it was built directly)", () => {
+    const nameArb = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
+    const updateArb = fc.record(
+      {
+        set: fc.dictionary(nameArb, fc.option(rawValueArb, { nil: undefined }), { maxKeys: 3, noNullPrototype: true }),
+        delete: fc.uniqueArray(nameArb, { maxLength: 2 }),
+        maxIdleMs: fc.constantFrom(1000, 2000, 5000),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(
+        recordArb.filter((r) => !r.destroyed),
+        updateArb,
+        (r, update) => {
+          if (update.set && update.delete) update.delete = update.delete.filter((n) => !Object.hasOwn(update.set!, n) || update.set![n] === undefined);
+          const u = applyUpdate(r, update, { stamp: { wallMs: 10, logical: 0, nodeId: 'n3' }, nowMs: 30 });
+          const wire = u.deltaWire;
+          assert.deepStrictEqual(wire, recordToWire(u.delta));
+          assert.deepStrictEqual(Buffer.from(sessionPackr.pack(wire)), Buffer.from(encodeRecord(u.delta)));
+          assert.deepStrictEqual(recordFromWire(wire), u.delta);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });
