@@ -207,15 +207,18 @@ export class SessionService implements NodeSessionsApi {
     return { id: r.id, version: r.version };
   }
 
+  getLocal(id: string): SessionView | null | undefined {
+    if (this.closed) return undefined;
+    // On the primary a read needs no round of the machine: answer it synchronously.
+    const fast = this.replicator.readLocal(this.o.clock.nowMs(), id);
+    if (fast === undefined) return undefined;
+    this.schedule();
+    return fast.session && { id: fast.session.id, data: fast.session.data, version: fast.session.version };
+  }
+
   async get(id: string): Promise<SessionView | null> {
-    if (!this.closed) {
-      // On the primary a read needs no round of the machine: answer it synchronously.
-      const fast = this.replicator.readLocal(this.o.clock.nowMs(), id);
-      if (fast !== undefined) {
-        this.schedule();
-        return fast.session && { id: fast.session.id, data: fast.session.data, version: fast.session.version };
-      }
-    }
+    const local = this.getLocal(id);
+    if (local !== undefined) return local;
     const r = await this.submit({ kind: 'get', id });
     if (r.kind !== 'get') throw unexpected(r);
     return r.session && { id: r.session.id, data: r.session.data, version: r.session.version };

@@ -46,6 +46,12 @@ export interface NodeSessionsApi extends SessionsApi {
    */
   newLocalId(): string;
   /**
+   * The session when this member can answer from its own copy at once (it is the session's
+   * primary): the view, or null if it does not exist or expired. Undefined when it cannot: ask
+   * get(). Synchronous, so a framework store on the primary answers in the same tick.
+   */
+  getLocal(id: string): SessionView | null | undefined;
+  /**
    * Ids of the cluster's live sessions: asks every data member for the copies it holds and
    * merges the answers. Not a snapshot (sessions created or destroyed meanwhile may or may not be
    * listed). Rejects with the error of a member that does not answer within opTimeoutMs, and

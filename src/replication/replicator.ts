@@ -66,8 +66,9 @@ interface PendingWrite {
   seq: number;
   p: number;
   wire: unknown[];
-  required: Set<string>;
-  acked: Set<string>;
+  /** Who must acknowledge (backups and migration targets of p), and who did; a few ids, so arrays. */
+  required: string[];
+  acked: string[];
   sentAtMs: number;
   deadlineMs: number;
   origin: Origin;
@@ -292,7 +293,7 @@ export class Replicator {
       }
       if (nowMs >= w.sentAtMs + c.retryMs) {
         w.sentAtMs = nowMs;
-        for (const m of w.required) if (!w.acked.has(m)) this.send(m, MessageType.ReplDelta, { p: w.p, s: w.seq, recs: w.wire });
+        for (const m of w.required) if (!w.acked.includes(m)) this.send(m, MessageType.ReplDelta, { p: w.p, s: w.seq, recs: w.wire });
       }
     }
     for (const s of this.streams.values()) {
@@ -567,9 +568,9 @@ export class Replicator {
 
   /** replicate() for records already in wire form (a write's deltaWire), with their ids. */
   private replicateWire(p: number, wire: unknown[][], ids: string[], origin: Origin, result: OpResult | null): void {
-    const required = new Set(this.replicasOf(p));
+    const required = this.replicasOf(p);
     const deadlineMs = origin.kind === 'local' ? (this.localOps.get(origin.opId)?.deadlineMs ?? this.nowMs + this.config.opTimeoutMs) : this.nowMs + this.config.opTimeoutMs;
-    const w: PendingWrite = { seq: this.nextSeq++, p, wire, required, acked: new Set(), sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids };
+    const w: PendingWrite = { seq: this.nextSeq++, p, wire, required, acked: [], sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids };
     this.writes.set(w.seq, w);
     for (const m of required) this.send(m, MessageType.ReplDelta, { p, s: w.seq, recs: w.wire });
     this.checkWrite(w);
@@ -577,8 +578,8 @@ export class Replicator {
 
   private checkWrite(w: PendingWrite): void {
     let acked = 0;
-    for (const m of w.required) if (w.acked.has(m)) acked++;
-    const all = acked === w.required.size;
+    for (const m of w.required) if (w.acked.includes(m)) acked++;
+    const all = acked === w.required.length;
     const ack = this.config.ack;
     if (!w.finished && (ack === 'none' || all || (ack === 'one' && acked >= 1))) {
       w.finished = true;
@@ -650,8 +651,8 @@ export class Replicator {
     if (!Number.isSafeInteger(s)) throw bad('seq');
     if (body.ok !== true) return this.onNack(from, body);
     const w = this.writes.get(s as number);
-    if (w === undefined || !w.required.has(from)) return;
-    w.acked.add(from);
+    if (w === undefined || !w.required.includes(from)) return;
+    if (!w.acked.includes(from)) w.acked.push(from);
     this.checkWrite(w);
   }
 
@@ -791,8 +792,8 @@ export class Replicator {
         continue;
       }
       // Only shrink: a copy added since is brought up to date by its migration stream.
-      const now = new Set(this.replicasOf(w.p));
-      for (const m of [...w.required]) if (!now.has(m)) w.required.delete(m);
+      const now = this.replicasOf(w.p);
+      w.required = w.required.filter((m) => now.includes(m));
       this.checkWrite(w);
     }
     for (const k of [...this.ready]) {

@@ -19,6 +19,7 @@ import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
 import { type BodyParts, bodyData, msgpackStrHeaderBytes, unpackBody } from './packed.js';
 import { type SessionRecord, recordFromParts } from './record.js';
+import { StampTable } from './stamp-table.js';
 import { RESERVED_KEYS, ValueCloner, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
 
 const FORMAT = 1;
@@ -39,35 +40,31 @@ export function recordToWire(record: SessionRecord): unknown[] {
  * encoded: a delta is never packed into a body only to be unpacked again for the wire.
  */
 export function wireFromParts(id: string, lastAccessMs: number, r: BodyParts, valueOf: (name: string) => unknown): unknown[] {
-  const nodes: string[] = [];
-  const nodeIndex = new Map<string, number>();
-  const stamps: number[] = [];
-  const stampIndex = new Map<Hlc, number>(); // by identity: unpackBody shares one object per distinct stamp
-  const indexOf = (h: Hlc): number => {
-    let i = stampIndex.get(h);
-    if (i === undefined) {
-      let n = nodeIndex.get(h.nodeId);
-      if (n === undefined) {
-        n = nodes.push(h.nodeId) - 1;
-        nodeIndex.set(h.nodeId, n);
-      }
-      i = stamps.push(h.wallMs, h.logical, n) / 3 - 1;
-      stampIndex.set(h, i);
-    }
-    return i;
-  };
-  const stampI = indexOf(r.stamp);
-  const idleI = indexOf(r.maxIdleStamp);
+  const table = wireTable; // (synchronous, never re-entered: valueOf only looks a value up)
+  table.reset();
+  const stampI = table.indexOf(r.stamp);
+  const idleI = table.indexOf(r.maxIdleStamp);
   const t = r.attrs;
   const attrs = new Array<unknown>(t.length);
   for (let i = 0; i < t.length; i += STRIDE) {
     const dead = t[i + 1] === TOMBSTONE;
     attrs[i] = t[i];
-    attrs[i + 1] = indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
+    attrs[i + 1] = table.indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
     attrs[i + 2] = dead ? null : valueOf(t[i] as string);
   }
+  const stamps = new Array<number>(table.size * 3);
+  for (let k = 0; k < table.size; k++) {
+    const h = table.stamps[k]!;
+    stamps[3 * k] = h.wallMs;
+    stamps[3 * k + 1] = h.logical;
+    stamps[3 * k + 2] = table.nodeOf[k]!;
+  }
+  const nodes = table.nodes.slice(0, table.nodeCount);
+  table.reset(); // let go of the stamps
   return [FORMAT, id, r.version, r.createdAtMs, lastAccessMs, r.maxIdleMs, r.destroyed, nodes, stamps, stampI, idleI, attrs];
 }
+
+const wireTable = new StampTable();
 
 /**
  * encodeRecord(record).length, computed from the body without decoding or encoding any value

@@ -38,6 +38,7 @@
 import type { Hlc } from '../clock/hlc.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
 import { digestOfParts } from './digest.js';
+import { StampTable } from './stamp-table.js';
 import { type Encoded, sessionPackr } from './values.js';
 
 const OFF_VERSION = 0;
@@ -52,7 +53,6 @@ const OFF_STAMPS = 39;
 const STAMP_BYTES = 12;
 const FLAG_DESTROYED = 1;
 const FLAG_IDLE_OWN_STAMP = 2;
-const MAX_NODES = 0xffff;
 
 /** The replicated state of a copy, unpacked; transient (merge, update, codec work on it). */
 export interface BodyParts {
@@ -101,88 +101,6 @@ function utf8Length(s: string): number {
 }
 
 /**
- * Numbers stamps and node ids by first use, deduplicated by value. A body usually has a handful
- * of stamps: a linear scan (identity first) beats hashing; past 16 stamps it switches to Maps
- * (a session with one stamp per attribute can have up to 2 × maxAttributes).
- */
-class StampTable {
-  readonly stamps: Hlc[] = [];
-  readonly nodeOf: number[] = [];
-  readonly nodes: string[] = [];
-  private byObject: Map<Hlc, number> | null = null;
-  /** wallMs → logical → indices of the stamps with those (numeric keys: no key strings). */
-  private byWall: Map<number, Map<number, number[]>> | null = null;
-  private nodeIndex: Map<string, number> | null = null;
-
-  reset(): void {
-    this.stamps.length = 0;
-    this.nodeOf.length = 0;
-    this.nodes.length = 0;
-    this.byObject = null;
-    this.byWall = null;
-    this.nodeIndex = null;
-  }
-
-  indexOf(h: Hlc): number {
-    const stamps = this.stamps;
-    if (this.byObject === null) {
-      for (let i = 0; i < stamps.length; i++) if (stamps[i] === h) return i;
-      for (let i = 0; i < stamps.length; i++) if (sameStamp(stamps[i]!, h)) return i;
-      return this.add(h);
-    }
-    let i = this.byObject.get(h);
-    if (i !== undefined) return i;
-    const same = this.byWall!.get(h.wallMs)?.get(h.logical);
-    if (same !== undefined) {
-      for (const k of same) {
-        if (sameStamp(stamps[k]!, h)) {
-          this.byObject.set(h, k);
-          return k;
-        }
-      }
-    }
-    i = this.add(h);
-    this.byObject.set(h, i);
-    return i;
-  }
-
-  private add(h: Hlc): number {
-    let n = this.nodeIndex !== null ? (this.nodeIndex.get(h.nodeId) ?? -1) : this.nodes.indexOf(h.nodeId);
-    if (n < 0) {
-      n = this.nodes.push(h.nodeId) - 1;
-      if (n > MAX_NODES) throw new Error('session body: too many distinct stamp nodes');
-      this.nodeIndex?.set(h.nodeId, n);
-    }
-    const i = this.stamps.push(h) - 1;
-    this.nodeOf.push(n);
-    if (this.byWall !== null) {
-      this.indexWall(h, i);
-    } else if (this.stamps.length > 16) {
-      this.byObject = new Map();
-      this.byWall = new Map();
-      this.nodeIndex = new Map(this.nodes.map((id, k) => [id, k]));
-      this.stamps.forEach((o, k) => {
-        this.byObject!.set(o, k);
-        this.indexWall(o, k);
-      });
-    }
-    return i;
-  }
-
-  private indexWall(h: Hlc, i: number): void {
-    let byLogical = this.byWall!.get(h.wallMs);
-    if (byLogical === undefined) this.byWall!.set(h.wallMs, (byLogical = new Map()));
-    const list = byLogical.get(h.logical);
-    if (list === undefined) byLogical.set(h.logical, [i]);
-    else list.push(i);
-  }
-}
-
-function sameStamp(a: Hlc, b: Hlc): boolean {
-  return a.wallMs === b.wallMs && a.logical === b.logical && a.nodeId === b.nodeId;
-}
-
-/**
  * Packs `parts` of session `id` into a body. Throws (a plain Error) on input no valid record can
  * have. The body is built as string pieces (bytes via String.fromCharCode, names, and the
  * values, which already are byte strings) joined once: Array.prototype.join yields one flat
@@ -221,10 +139,14 @@ export function packBody(id: string, parts: BodyParts): string {
     }
   }
   const { stamps, nodes, nodeOf } = table;
-  const utf8Nodes = nodes.map(utf8Bytes);
+  const utf8Nodes = sharedNodes;
   let nodesSize = 0;
-  for (const node of utf8Nodes) nodesSize += varintBytes(node.length) + node.length;
-  const mapAt = OFF_STAMPS + stamps.length * STAMP_BYTES + nodesSize + indexSize;
+  for (let k = 0; k < table.nodeCount; k++) {
+    const node = utf8Bytes(nodes[k]!);
+    utf8Nodes[k] = node;
+    nodesSize += varintBytes(node.length) + node.length;
+  }
+  const mapAt = OFF_STAMPS + table.size * STAMP_BYTES + nodesSize + indexSize;
 
   const out = sharedWriter;
   out.reset();
@@ -233,17 +155,17 @@ export function packBody(id: string, parts: BodyParts): string {
   out.uint(6, parts.maxIdleMs);
   out.byte((parts.destroyed ? FLAG_DESTROYED : 0) | (idleI === 0 ? 0 : FLAG_IDLE_OWN_STAMP));
   out.uint(7, digestOfParts(id, parts));
-  out.uint(4, stamps.length);
-  out.uint(4, nodes.length);
+  out.uint(4, table.size);
+  out.uint(4, table.nodeCount);
   out.uint(4, mapAt);
-  for (let k = 0; k < stamps.length; k++) {
+  for (let k = 0; k < table.size; k++) {
     out.uint(6, stamps[k]!.wallMs);
     out.uint(4, stamps[k]!.logical);
     out.uint(2, nodeOf[k]!);
   }
-  for (const node of utf8Nodes) {
-    out.varint(node.length);
-    out.text(node);
+  for (let k = 0; k < table.nodeCount; k++) {
+    out.varint(utf8Nodes[k]!.length);
+    out.text(utf8Nodes[k]!);
   }
   out.varint(entries);
   for (let e = 0, i = 0; i < t.length; e++, i += STRIDE) {
@@ -369,6 +291,7 @@ const MAX_FIELD: readonly number[] = [0, 0, 0xffff, 0, 0xffffffff, 0, 2 ** 48 - 
 const sharedTable = new StampTable();
 const sharedKinds: number[] = [];
 const sharedNames: string[] = [];
+const sharedNodes: string[] = [];
 const sharedWriter = new BodyWriter();
 
 /** Read cursor of the parsers below (synchronous, never re-entered). */

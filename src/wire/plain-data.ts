@@ -27,78 +27,78 @@ export interface PlainDataCheckOptions {
 
 /** Returns null when `value` is plain data, else the first problem found. */
 export function findPlainDataIssue(value: unknown, options: PlainDataCheckOptions = {}): PlainDataIssue | null {
-  const walker = new Walker(options.maxDepth ?? MAX_BODY_DEPTH, options.allowUndefinedProperties ?? false);
-  const reason = walker.check(value, 0);
-  return reason === null ? null : { path: walker.pathText(), reason };
+  const maxDepth = options.maxDepth ?? MAX_BODY_DEPTH;
+  const allowUndefined = options.allowUndefinedProperties ?? false;
+  // Every message body is checked, and nearly all are fine: the first walk keeps no path; only a
+  // failed one is walked again to say where the problem is.
+  if (issueAt(value, 0, maxDepth, allowUndefined, null) === null) return null;
+  const path: Array<string | number> = [];
+  const reason = issueAt(value, 0, maxDepth, allowUndefined, path)!;
+  return { path: pathText(path), reason };
 }
 
-class Walker {
-  private readonly path: Array<string | number> = [];
-  constructor(
-    private readonly maxDepth: number,
-    private readonly allowUndefinedProperties: boolean,
-  ) {}
+function pathText(path: ReadonlyArray<string | number>): string {
+  let out = '$';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  return out;
+}
 
-  pathText(): string {
-    let out = '$';
-    for (const p of this.path) out += typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
-    return out;
-  }
-
-  /** Returns a reason, leaving `path` pointing at the offending value; null when fine. */
-  check(v: unknown, depth: number): string | null {
-    switch (typeof v) {
-      case 'string':
-      case 'boolean':
-        return null;
-      case 'number':
-        return Number.isFinite(v) ? null : `${String(v)} is not a finite number`;
-      case 'undefined':
-        return 'undefined is not allowed here';
-      case 'object':
-        break;
-      default:
-        return `a ${typeof v} is not plain data`;
-    }
-    if (v === null) return null;
-    if (v instanceof Uint8Array) {
-      const proto = Object.getPrototypeOf(v);
-      return proto === Uint8Array.prototype || proto === Buffer.prototype ? null : `${describe(v)} is not plain data (only Uint8Array/Buffer)`;
-    }
-    if (v instanceof Date) {
-      if (Object.getPrototypeOf(v) !== Date.prototype) return `${describe(v)} is not plain data`;
-      return Number.isNaN(v.getTime()) ? 'an invalid Date is not allowed' : null;
-    }
-    // Containers: bound the depth, which also stops cycles.
-    if (depth >= this.maxDepth) return `nesting deeper than ${this.maxDepth} (or a cycle)`;
-    if (Array.isArray(v)) {
-      if (Object.getPrototypeOf(v) !== Array.prototype) return `${describe(v)} is not plain data`;
-      for (let i = 0; i < v.length; i++) {
-        this.path.push(i);
-        if (!(i in v)) return 'sparse array hole';
-        const r = this.check(v[i], depth + 1);
-        if (r !== null) return r;
-        this.path.pop();
-      }
+/**
+ * The reason `v` is not plain data, or null. With a `path`, it is left pointing at the offending
+ * value (null: no path is kept).
+ */
+function issueAt(v: unknown, depth: number, maxDepth: number, allowUndefined: boolean, path: Array<string | number> | null): string | null {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
       return null;
-    }
+    case 'number':
+      return Number.isFinite(v) ? null : `${String(v)} is not a finite number`;
+    case 'undefined':
+      return 'undefined is not allowed here';
+    case 'object':
+      break;
+    default:
+      return `a ${typeof v} is not plain data`;
+  }
+  if (v === null) return null;
+  if (v instanceof Uint8Array) {
     const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) return `${describe(v)} is not plain data`;
-    const obj = v as Record<string, unknown>;
-    for (const key of Object.keys(obj)) {
-      this.path.push(key);
-      if (FORBIDDEN_KEYS.has(key)) return `key "${key}" is not allowed`;
-      const item = obj[key];
-      if (item === undefined && this.allowUndefinedProperties) {
-        this.path.pop();
-        continue;
-      }
-      const r = this.check(item, depth + 1);
+    return proto === Uint8Array.prototype || proto === Buffer.prototype ? null : `${describe(v)} is not plain data (only Uint8Array/Buffer)`;
+  }
+  if (v instanceof Date) {
+    if (Object.getPrototypeOf(v) !== Date.prototype) return `${describe(v)} is not plain data`;
+    return Number.isNaN(v.getTime()) ? 'an invalid Date is not allowed' : null;
+  }
+  // Containers: bound the depth, which also stops cycles.
+  if (depth >= maxDepth) return `nesting deeper than ${maxDepth} (or a cycle)`;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return `${describe(v)} is not plain data`;
+    for (let i = 0; i < v.length; i++) {
+      path?.push(i);
+      if (!(i in v)) return 'sparse array hole';
+      const r = issueAt(v[i], depth + 1, maxDepth, allowUndefined, path);
       if (r !== null) return r;
-      this.path.pop();
+      path?.pop();
     }
     return null;
   }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return `${describe(v)} is not plain data`;
+  const obj = v as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    path?.push(key);
+    if (FORBIDDEN_KEYS.has(key)) return `key "${key}" is not allowed`;
+    const item = obj[key];
+    if (item === undefined && allowUndefined) {
+      path?.pop();
+      continue;
+    }
+    const r = issueAt(item, depth + 1, maxDepth, allowUndefined, path);
+    if (r !== null) return r;
+    path?.pop();
+  }
+  return null;
 }
 
 function describe(v: object): string {

@@ -11,6 +11,14 @@ export class FakeSessions implements NodeSessionsApi {
   readonly calls: string[] = [];
   readonly updates: SessionChange[] = [];
   private n = 0;
+  /** Sessions the fake answers synchronously through getLocal (as a primary would); others: undefined. */
+  readonly primaryOf = new Set<string>();
+  getLocal(id: string) {
+    if (!this.primaryOf.has(id)) return undefined;
+    this.calls.push('getLocal');
+    const s = this.map.get(id);
+    return s ? { id, data: structuredClone(s.data), version: s.version } : null;
+  }
   newLocalId() {
     return `local${String(++this.n).padStart(17, '0')}`;
   }

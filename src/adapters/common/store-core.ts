@@ -17,6 +17,7 @@ import { encodedSize } from '../../session/values.js';
 import { eachLimited, withDeadline } from './callback.js';
 import { diffAttributes } from './diff.js';
 import type { AdapterNode, StoreOptions } from './node.js';
+import type { SessionView } from '../../node/sessions-api.js';
 import { clampIdleMs } from './ttl.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { cloneData } from './values.js';
@@ -24,6 +25,12 @@ import { cloneData } from './values.js';
 /** What a request loaded, in stored form (a private deep copy: the app mutates its own). */
 export interface Base {
   readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A loaded session: the app's copy in stored form and the base its save will diff against. */
+export interface Loaded {
+  readonly data: Record<string, unknown>;
+  readonly base: Base;
 }
 
 export type SaveOutcome = 'created' | 'updated' | 'touched' | 'gone';
@@ -80,9 +87,25 @@ export class StoreCore {
   }
 
   /** The session in stored form (the app's copy) and its base, or null if it does not exist. */
-  async load(id: string): Promise<{ data: Record<string, unknown>; base: Base } | null> {
+  async load(id: string): Promise<Loaded | null> {
+    const local = this.loadLocal(id);
+    if (local !== undefined) return local;
     this.counts.gets++;
-    const s = await this.node.sessions.get(id);
+    return this.loaded(id, await this.node.sessions.get(id));
+  }
+
+  /**
+   * load() answered at once when this member is the session's primary; undefined when the
+   * cluster has to be asked (then call load()).
+   */
+  loadLocal(id: string): Loaded | null | undefined {
+    const s = this.node.sessions.getLocal(id);
+    if (s === undefined) return undefined;
+    this.counts.gets++;
+    return this.loaded(id, s);
+  }
+
+  private loaded(id: string, s: SessionView | null): Loaded | null {
     if (s === null) {
       this.touches.forget(id);
       this.recent.delete(id);
@@ -169,6 +192,10 @@ export class StoreCore {
    * for opTimeoutMs) only means the idle clock was not refreshed once more: counted, not thrown.
    */
   touchInBackground(id: string): void {
+    if (this.touches.fresh(id)) {
+      this.counts.touchesSkipped++; // (the common case: no promise for nothing)
+      return;
+    }
     this.touch(id).catch(() => {
       this.counts.touchesFailed++;
     });

@@ -28,10 +28,15 @@ export class TouchCoalescer {
     this.lastAccess.delete(id);
   }
 
+  /** Whether a touch of `id` now would be skipped: this store accessed it within intervalMs. */
+  fresh(id: string): boolean {
+    const last = this.lastAccess.get(id);
+    return last !== undefined && this.nowMs() - last < this.intervalMs;
+  }
+
   /** True: the session exists (or was accessed within intervalMs); false: it does not. */
   touch(id: string): Promise<boolean> {
-    const last = this.lastAccess.get(id);
-    if (last !== undefined && this.nowMs() - last < this.intervalMs) return Promise.resolve(true);
+    if (this.fresh(id)) return Promise.resolve(true);
     const pending = this.inFlight.get(id);
     if (pending) return pending;
     const p = this.touchFn(id).then(

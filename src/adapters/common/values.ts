@@ -13,35 +13,43 @@ export function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 /**
- * Deep copy of plain data (objects, arrays, Dates, Uint8Arrays/Buffers). Anything else (class
- * instances, functions) is kept by reference: such values are refused by the cluster at write
- * time with ERR_INVALID_VALUE, and sameValue treats them as changed, so they are always sent.
- * Cycles are kept as references too (refused at write time as well); depth is bounded by the
- * walk's `seen` set.
+ * The containers being copied, outermost first: a value that is its own ancestor is a cycle. A
+ * stack rather than a Set per call: most values are shallow, and this runs on every request.
+ * cloneIn is synchronous and never re-entered, so one stack serves every walk.
  */
-export function cloneValue(v: unknown, seen: Set<object> = new Set()): unknown {
+const ancestors: object[] = [];
+
+function cloneIn(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (v instanceof Date) return new Date(v.getTime());
   if (v instanceof Uint8Array) return Buffer.from(v);
-  if (seen.has(v)) return v;
+  if (ancestors.includes(v)) return v;
   if (Array.isArray(v)) {
-    seen.add(v);
-    const out = v.map((x) => cloneValue(x, seen));
-    seen.delete(v);
+    ancestors.push(v);
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneIn(v[i]);
+    ancestors.pop();
     return out;
   }
   if (!isPlainObject(v)) return v;
-  seen.add(v);
+  ancestors.push(v);
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) if (v[k] !== undefined) out[k] = cloneValue(v[k], seen);
-  seen.delete(v);
+  for (const k of Object.keys(v)) if (v[k] !== undefined) out[k] = cloneIn(v[k]);
+  ancestors.pop();
   return out;
 }
 
-/** The own enumerable attributes of a session object, without undefined ones (they are not stored). */
+/**
+ * Deep copy of the own enumerable attributes of a session object, without undefined ones (they
+ * are not stored). Copies plain data (objects, arrays, Dates, Uint8Arrays/Buffers); anything else
+ * (class instances, functions) is kept by reference: such values are refused by the cluster at
+ * write time with ERR_INVALID_VALUE, and sameValue treats them as changed, so they are always
+ * sent. Cycles are kept as references too (refused at write time as well).
+ */
 export function cloneData(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(data)) if (data[k] !== undefined) out[k] = cloneValue(data[k]);
+  ancestors.length = 0; // (left over if a previous walk threw, e.g. on a stack overflow)
+  for (const k of Object.keys(data)) if (data[k] !== undefined) out[k] = cloneIn(data[k]);
   return out;
 }
 
@@ -61,9 +69,14 @@ export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
     return true;
   }
   if (!isPlainObject(a) || !isPlainObject(b)) return false;
-  const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) if (!Object.hasOwn(b, k) || !sameValue(a[k], b[k], depth + 1)) return false;
-  return true;
+  // Every defined property of a has an equal one in b, and b has no more defined properties.
+  let defined = 0;
+  for (const k of Object.keys(a)) {
+    const x = a[k];
+    if (x === undefined) continue;
+    defined++;
+    if (!Object.hasOwn(b, k) || !sameValue(x, b[k], depth + 1)) return false;
+  }
+  for (const k of Object.keys(b)) if (b[k] !== undefined) defined--;
+  return defined === 0;
 }

@@ -12,7 +12,7 @@
  */
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import { forwardConnectionEvents, StoreCore, type Base, type StoreStats } from '../common/store-core.js';
+import { forwardConnectionEvents, StoreCore, type Base, type Loaded, type StoreStats } from '../common/store-core.js';
 import type { StoreOptions } from '../common/node.js';
 import { settle } from '../common/callback.js';
 import { cookieMaxIdleMs, loadedCookie, storedSessionForm } from '../common/ttl.js';
@@ -45,20 +45,31 @@ export class SessionMeshStore extends session.Store {
   }
 
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    const work = async (): Promise<SessionData | null> => {
-      const found = await this.core.load(sid);
-      if (found === null) return null;
-      const { cookie, expired } = loadedCookie(found.data.cookie, Date.now());
-      if (expired) {
-        // An absolute cookie expiry passed: the session is over, whatever its idle clock says.
-        this.core.destroy(sid).catch(() => {});
-        return null;
-      }
-      const sess = { ...found.data, cookie: cookie ?? {} } as unknown as SessionData;
-      this.loaded.set(sess, found.base);
-      return sess;
-    };
-    settle(work(), callback as Cb<SessionData | null>);
+    // On the session's primary the answer is here: call back in the same tick, without a
+    // promise chain (express-session does nothing after calling get but wait for the callback).
+    const local = this.core.loadLocal(sid);
+    if (local !== undefined) {
+      callback(null, this.sessionData(sid, local));
+      return;
+    }
+    settle(
+      this.core.load(sid).then((found) => this.sessionData(sid, found)),
+      callback as Cb<SessionData | null>,
+    );
+  }
+
+  /** What express-session gets for a loaded session (null: missing, or its cookie expired). */
+  private sessionData(sid: string, found: Loaded | null): SessionData | null {
+    if (found === null) return null;
+    const { cookie, expired } = loadedCookie(found.data.cookie, Date.now());
+    if (expired) {
+      // An absolute cookie expiry passed: the session is over, whatever its idle clock says.
+      this.core.destroy(sid).catch(() => {});
+      return null;
+    }
+    const sess = { ...found.data, cookie: cookie ?? {} } as unknown as SessionData;
+    this.loaded.set(sess, found.base);
+    return sess;
   }
 
   override createSession(req: Parameters<session.Store['createSession']>[0], sess: SessionData): ReturnType<session.Store['createSession']> {

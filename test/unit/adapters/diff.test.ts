@@ -48,4 +48,24 @@ describe('adapters: attribute diff', () => {
     assert.equal(sameValue([1], { 0: 1 }), false);
     assert.equal(sameValue(0, -0), true);
   });
+
+  it('objects are equal only with the same defined properties, whichever side has more', () => {
+    assert.equal(sameValue({ a: 1 }, { a: 1, b: 2 }), false);
+    assert.equal(sameValue({ a: 1, b: 2 }, { a: 1 }), false);
+    assert.equal(sameValue({ a: 1, b: undefined }, { a: 1 }), true);
+    assert.equal(sameValue({ a: 1 }, { b: 1 }), false);
+  });
+
+  it('a cyclic value is copied without looping: the cycle stays a reference (the cluster refuses it on write)', () => {
+    const o: Record<string, unknown> = { n: 1, list: [1] };
+    o.self = o;
+    (o.list as unknown[]).push(o.list);
+    const copy = cloneData({ o }) as { o: Record<string, unknown> };
+    assert.notEqual(copy.o, o);
+    assert.equal(copy.o.self, o);
+    assert.notEqual(copy.o.list, o.list);
+    assert.equal((copy.o.list as unknown[])[1], o.list);
+    // The walk's state does not leak into the next copy.
+    assert.deepEqual(cloneData({ a: { b: [1, { c: 2 }] } }), { a: { b: [1, { c: 2 }] } });
+  });
 });

@@ -89,4 +89,42 @@ describe('SessionMeshStore (express-session)', () => {
     assert.equal(called, true);
     assert.equal(sessions.map.get('s1')?.maxIdleMs, 5000);
   });
+
+  it('answers a get on the primary in the same tick, and asks the cluster otherwise', async () => {
+    const sessions = new FakeSessions();
+    const { node } = fakeNode(sessions);
+    const store = new SessionMeshStore({ node });
+    const data = () => ({ cookie: { originalMaxAge: 60_000 }, count: 3 });
+    await new Promise<void>((resolve, reject) => store.set('local-1', data() as never, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => store.set('remote-1', data() as never, (e) => (e ? reject(e) : resolve())));
+    sessions.primaryOf.add('local-1');
+    sessions.primaryOf.add('gone-1');
+
+    let got: unknown = 'not yet';
+    store.get('local-1', (err, sess) => (got = err ?? sess));
+    assert.equal((got as { count?: number }).count, 3, 'called back before get returned');
+    assert.ok((got as { cookie: { expires: Date } }).cookie.expires instanceof Date);
+
+    got = 'not yet';
+    store.get('gone-1', (err, sess) => (got = err ?? sess));
+    assert.equal(got, null, 'a session missing on its primary is null at once');
+
+    got = 'not yet';
+    const remote = new Promise<void>((resolve) =>
+      store.get('remote-1', (err, sess) => {
+        got = err ?? sess;
+        resolve();
+      }),
+    );
+    assert.equal(got, 'not yet', 'a session whose primary is elsewhere is answered later');
+    await remote;
+    assert.equal((got as { count?: number }).count, 3);
+    assert.deepEqual(sessions.calls.filter((c) => c.startsWith('get')), ['getLocal', 'getLocal', 'get']);
+
+    // The locally loaded session saves as a diff against what it loaded, like any other.
+    const s = got as unknown as { count: number };
+    s.count = 4;
+    await new Promise<void>((resolve, reject) => store.set('remote-1', s as never, (e) => (e ? reject(e) : resolve())));
+    assert.deepEqual(sessions.updates.at(-1), { set: { count: 4 } });
+  });
 });
