@@ -17,7 +17,7 @@ import { encodedSize } from '../../session/values.js';
 import { eachLimited, withDeadline } from './callback.js';
 import { diffAttributes } from './diff.js';
 import type { AdapterNode, StoreOptions } from './node.js';
-import type { SessionView } from '../../node/sessions-api.js';
+import type { SessionChange, SessionView } from '../../node/sessions-api.js';
 import { clampIdleMs } from './ttl.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { cloneData } from './values.js';
@@ -151,7 +151,10 @@ export class StoreCore {
     const lifetimeChanged = Object.hasOwn(diff.set, this.lifetimeKey) || diff.delete.includes(this.lifetimeKey);
     this.counts.updates++;
     try {
-      await sessions.update(id, { set: diff.set, ...(diff.delete.length > 0 ? { delete: diff.delete } : {}), ...(lifetimeChanged ? { maxIdleMs: idle } : {}) });
+      const change: SessionChange = { set: diff.set };
+      if (diff.delete.length > 0) change.delete = diff.delete;
+      if (lifetimeChanged) change.maxIdleMs = idle;
+      await sessions.update(id, change);
     } catch (err) {
       // Destroyed (logout) or expired since this request loaded it: the change has nothing to
       // apply to, and creating the session again would undo the logout.
