@@ -65,6 +65,11 @@ export class NearReaders {
   }
 
   /** The session changed (a write, an expiry, a merge): every reader of it is told and forgotten. */
+  /** Whether some member reads `id` through its near cache. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   take(id: string, out: Invalidations): void {
     const r = this.byId.get(id);
     if (r === undefined) return;

@@ -1263,6 +1263,7 @@ export class Replicator {
    * leaves before the write can be acknowledged.
    */
   private invalidateReaders(id: string): void {
+    if (!this.readers.has(id)) return; // (the common case: nobody reads it through a near cache)
     const out: Invalidations = new Map();
     this.readers.take(id, out);
     this.sendInvalidations(out);
