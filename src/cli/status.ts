@@ -44,7 +44,7 @@ export function renderStatus(s: NodeStatus): string {
     String(copies.get(m.id) ?? 0),
   ]);
   const table = s.partitions
-    ? `partition table epoch ${s.partitions.epoch}, ${s.partitions.count} partitions; sessions held here: ${s.sessions.primary} primary, ${s.sessions.backup} backup`
+    ? `partition table epoch ${s.partitions.epoch}, ${s.partitions.count} partitions${s.partitions.moving > 0 ? ` (${s.partitions.moving} moving)` : ''}; sessions held here: ${s.sessions.primary} primary, ${s.sessions.backup} backup`
     : 'no partition table yet';
   return `${head}\n${table}\n${formatTable(['NAME', 'ID', 'PEER', 'HTTP', 'STATE', 'INC', 'ROLE', 'ZONE', 'PRIMARY', 'COPIES'], rows)}`;
 }

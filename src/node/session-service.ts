@@ -12,10 +12,11 @@ import type { Clock, Random } from '../clock/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { MemberRecord } from '../membership/member.js';
 import type { NearCacheStatus } from '../replication/replicator.js';
-import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent } from '../replication/index.js';
+import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent, type ReplTable } from '../replication/index.js';
 import type { SessionLimits } from '../session/limits.js';
 import { MachineTimer } from './machine-timer.js';
 import type { NodeSessionsApi, SessionChange, SessionView } from './sessions-api.js';
+import type { NodeStatus } from './status.js';
 import type { InboundMessage } from '../transport/transport.js';
 import { MessageType } from '../wire/message-types.js';
 import { drawLocalSessionId } from '../placement/index.js';
@@ -279,7 +280,7 @@ export class SessionService implements NodeSessionsApi {
   // ---- status
 
   /** Partition table and this member's session counts, for /status. */
-  status(): { partitions: { count: number; epoch: number; owners: string[][] } | null; sessions: { primary: number; backup: number }; nearCache: NearCacheStatus } {
+  status(): { partitions: NodeStatus['partitions']; sessions: { primary: number; backup: number }; nearCache: NearCacheStatus } {
     const t = this.replicator.currentTable();
     let primary = 0;
     let backup = 0;
@@ -292,11 +293,22 @@ export class SessionService implements NodeSessionsApi {
       }
     }
     return {
-      partitions: t ? { count: t.partitions, epoch: t.epoch, owners: t.owners.map((row) => [...row]) } : null,
+      partitions: t ? { count: t.partitions, epoch: t.epoch, owners: t.owners.map((row) => [...row]), moving: movingPartitions(t) } : null,
       sessions: { primary, backup },
       nearCache: this.replicator.nearCacheStatus(),
     };
   }
+}
+
+/** Partitions whose committed owners are not yet the coordinator's target (a migration is under way). */
+function movingPartitions(t: ReplTable): number {
+  let n = 0;
+  for (let p = 0; p < t.partitions; p++) {
+    const a = t.owners[p]!;
+    const b = t.target[p]!;
+    if (a.length !== b.length || a.some((id, i) => id !== b[i])) n++;
+  }
+  return n;
 }
 
 function unexpected(r: OpResult): SessionMeshError {

@@ -31,8 +31,12 @@ export interface NodeStatus {
     connectedPeers: number;
   };
   uptimeMs: number;
-  /** The committed partition table this member routes by (null before the first one). */
-  partitions: { count: number; epoch: number; owners: string[][] } | null;
+  /**
+   * The committed partition table this member routes by (null before the first one). `moving`:
+   * partitions whose copies the cluster is still moving (migrations toward the coordinator's
+   * target owners); 0 once the table is settled.
+   */
+  partitions: { count: number; epoch: number; owners: string[][]; moving: number } | null;
   /** Session copies this member holds, as primary and as backup. */
   sessions: { primary: number; backup: number };
   /**

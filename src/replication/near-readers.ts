@@ -64,12 +64,12 @@ export class NearReaders {
     return true;
   }
 
-  /** The session changed (a write, an expiry, a merge): every reader of it is told and forgotten. */
   /** Whether some member reads `id` through its near cache. */
   has(id: string): boolean {
     return this.byId.has(id);
   }
 
+  /** The session changed (a write, an expiry, a merge): every reader of it is told and forgotten. */
   take(id: string, out: Invalidations): void {
     const r = this.byId.get(id);
     if (r === undefined) return;

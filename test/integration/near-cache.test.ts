@@ -20,10 +20,14 @@ describe('near cache on a real cluster', () => {
     members.push(await startMember({ name: 'nc1', extraArgs: args }));
     members.push(await startMember({ name: 'nc2', seeds: [members[0]!.peer], extraArgs: args }));
     members.push(await startMember({ name: 'nc3', seeds: [members[0]!.peer], extraArgs: args }));
+    // Settled means no migration under way either: a full table whose copies are still moving
+    // gets a new epoch when they arrive, and could make the test's reader an owner mid-test.
     await waitFor('a settled three-member table', 20_000, async () => {
       const all = await Promise.all(members.map((m) => getStatus(m)));
       const e = all[0]!.partitions?.epoch;
-      return all.every((s) => s.members.filter((m) => m.state === 'alive').length === 3 && s.partitions?.epoch === e && s.partitions!.owners.every((row) => row.length === 2));
+      return all.every(
+        (s) => s.members.filter((m) => m.state === 'alive').length === 3 && s.partitions !== null && s.partitions.epoch === e && s.partitions.moving === 0 && s.partitions.owners.every((row) => row.length === 2),
+      );
     }, 100);
   });
   after(() => stopAll(members));
