@@ -15,12 +15,12 @@ import { HybridClock } from '../clock/hlc.js';
 import { ErrorCodes, type ErrorCode, SessionMeshError, isSessionMeshError } from '../errors.js';
 import type { MemberRecord } from '../membership/member.js';
 import { type PartitionTable, coordinatorOf, drawLocalSessionId, isPlacementMember, partitionOf } from '../placement/index.js';
-import { recordFromWire, recordToWire } from '../session/codec.js';
+import { type WireParts, partsFromWire, recordToWire } from '../session/codec.js';
 import { sessionDigest } from '../session/digest.js';
 import { ExpiryIndex } from '../session/expiry.js';
 import { isValidSessionId, newSessionId } from '../session/id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../session/limits.js';
-import { type SessionRecord, expiresAtMs, isExpired, toPlainData } from '../session/record.js';
+import { type SessionRecord, expiresAtMs, isExpired, recordFromParts, toPlainData } from '../session/record.js';
 import { SessionStore } from '../session/store.js';
 import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../session/update.js';
 import { MessageType } from '../wire/message-types.js';
@@ -640,9 +640,14 @@ export class Replicator {
     const s = body.s;
     if (!Number.isSafeInteger(s)) throw bad('seq');
     if (!this.acceptsFrom(from, p)) return this.send(from, MessageType.ReplDeltaAck, this.nack({ s }));
-    const records = this.recordsField(body.recs, p);
-    if (records === null) return;
-    for (const r of records) this.mergeLocal(r);
+    // Deltas are merged from their parts: packing each into a body only for the merge to unpack
+    // it again was a third of a backup's work per delta.
+    const deltas = this.partsField(body.recs, p);
+    if (deltas === null) return;
+    for (const d of deltas) {
+      const merged = this.store.mergeParts(d.id, d.lastAccessMs, d.parts);
+      this.merged(merged);
+    }
     this.send(from, MessageType.ReplDeltaAck, { s, ok: true });
   }
 
@@ -1250,9 +1255,14 @@ export class Replicator {
 
   private mergeLocal(r: SessionRecord): SessionRecord {
     const merged = this.store.merge(r);
-    this.expiry.schedule(r.id, expiresAtMs(merged));
-    this.invalidateReaders(r.id);
+    this.merged(merged);
     return merged;
+  }
+
+  /** Bookkeeping after a copy was merged into the store. */
+  private merged(r: SessionRecord): void {
+    this.expiry.schedule(r.id, expiresAtMs(r));
+    this.invalidateReaders(r.id);
   }
 
   // ------------------------------------------------------------------ near cache
@@ -1306,12 +1316,25 @@ export class Replicator {
 
   /** Validated records of partition p, or null (message dropped) if one carries a stamp too far ahead. */
   private recordsField(x: unknown, p: number): SessionRecord[] | null {
+    const parts = this.partsField(x, p);
+    if (parts === null) return null;
+    return parts.map((w) => {
+      try {
+        return recordFromParts(w.id, w.lastAccessMs, w.parts);
+      } catch (err) {
+        throw bad(`record: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
+  /** The records of a message, validated (as recordFromWire does) but not packed. */
+  private partsField(x: unknown, p: number): WireParts[] | null {
     if (!Array.isArray(x) || x.length > MAX_RECORDS_PER_MESSAGE) throw bad('records');
-    const out: SessionRecord[] = [];
+    const out: WireParts[] = [];
     for (const w of x as unknown[]) {
-      const r = recordFromWire(w, this.limits);
+      const r = partsFromWire(w, this.limits);
       if (partitionOf(r.id, this.config.partitions) !== p) throw bad('record of another partition');
-      if (this.hlc.receive(r.stamp) === null) {
+      if (this.hlc.receive(r.parts.stamp) === null) {
         this.warn('records with a stamp beyond the drift bound dropped', { id: r.id });
         return null;
       }

@@ -19,7 +19,7 @@ import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
 import { type BodyParts, bodyData, msgpackStrHeaderBytes, unpackBody } from './packed.js';
 import { type SessionRecord, recordFromParts } from './record.js';
-import { StampTable } from './stamp-table.js';
+import { MAX_STAMP_NODES, StampTable } from './stamp-table.js';
 import { RESERVED_KEYS, ValueCloner, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
 
 const FORMAT = 1;
@@ -131,6 +131,23 @@ export function decodeRecord(bytes: Uint8Array, limits: SessionLimits = DEFAULT_
 
 /** Validates an untrusted tuple (e.g. one embedded in a larger message). */
 export function recordFromWire(wire: unknown, limits: SessionLimits = DEFAULT_SESSION_LIMITS): SessionRecord {
+  const w = partsFromWire(wire, limits);
+  try {
+    return recordFromParts(w.id, w.lastAccessMs, w.parts);
+  } catch (err) {
+    throw bad(err instanceof Error ? err.message : 'invalid', err);
+  }
+}
+
+/** A validated record tuple, not packed into a body (a backup merges a delta's parts straight in). */
+export interface WireParts {
+  readonly id: string;
+  readonly lastAccessMs: number;
+  readonly parts: BodyParts;
+}
+
+/** recordFromWire without packing: the same validation, the record's parts. */
+export function partsFromWire(wire: unknown, limits: SessionLimits = DEFAULT_SESSION_LIMITS): WireParts {
   try {
     return fromWire(wire, limits);
   } catch (err) {
@@ -139,7 +156,7 @@ export function recordFromWire(wire: unknown, limits: SessionLimits = DEFAULT_SE
   }
 }
 
-function fromWire(wire: unknown, limits: SessionLimits): SessionRecord {
+function fromWire(wire: unknown, limits: SessionLimits): WireParts {
   if (!Array.isArray(wire) || wire.length !== FIELDS) throw bad('not a record tuple');
   const [format, id, version, createdAtMs, lastAccessMs, maxIdleMs, destroyed, nodes, flatStamps, stampI, idleI, flatAttrs] = wire as unknown[];
   if (format !== FORMAT) throw bad(`unknown record format ${String(format)}`);
@@ -151,7 +168,7 @@ function fromWire(wire: unknown, limits: SessionLimits): SessionRecord {
   if (!Array.isArray(nodes) || !Array.isArray(flatStamps) || !Array.isArray(flatAttrs)) throw bad('bad tables');
   if (flatStamps.length === 0 || flatStamps.length % 3 !== 0 || flatAttrs.length % STRIDE !== 0) throw bad('bad table lengths');
 
-  if (nodes.length === 0 || nodes.length > flatStamps.length / 3) throw bad('bad node table');
+  if (nodes.length === 0 || nodes.length > flatStamps.length / 3 || nodes.length > MAX_STAMP_NODES) throw bad('bad node table');
   const nodeIds = (nodes as unknown[]).map((n) => {
     if (!isValidNodeId(n)) throw bad('bad node id');
     return n;
@@ -193,7 +210,7 @@ function fromWire(wire: unknown, limits: SessionLimits): SessionRecord {
   }
   const table: AttrTable = attrs.length === 0 ? EMPTY_TABLE : attrs;
   // flatString: the id is kept (store key); a slice of the frame's string would pin the frame.
-  return recordFromParts(flatString(id), lastAccessMs, { version, createdAtMs, maxIdleMs, maxIdleStamp, stamp, destroyed, attrs: table });
+  return { id: flatString(id), lastAccessMs, parts: { version, createdAtMs, maxIdleMs, maxIdleStamp, stamp, destroyed, attrs: table } };
 }
 
 function isTime(ms: unknown): ms is number {

@@ -18,12 +18,26 @@ export function applyDelta(record: SessionRecord | undefined, delta: SessionDelt
 export function mergeRecords(a: SessionRecord, b: SessionRecord): SessionRecord {
   if (a.id !== b.id) throw new Error(`mergeRecords: different sessions ${a.id} and ${b.id}`);
   if (a === b) return a;
-  const lastAccessMs = Math.max(a.lastAccessMs, b.lastAccessMs);
   // Same replicated state (bodies are canonical): only the access time can differ, e.g. a
   // duplicate delta or a touch batch that already arrived.
-  if (a.body === b.body) return lastAccessMs === a.lastAccessMs ? a : b;
+  if (a.body === b.body) return Math.max(a.lastAccessMs, b.lastAccessMs) === a.lastAccessMs ? a : b;
+  return mergeWith(a, b.lastAccessMs, unpackBody(b.body), b);
+}
+
+/**
+ * mergeRecords(a, b) for a `b` given as parts (a delta as it came off the wire): a backup merges
+ * a delta without packing it into a body of its own first. Same result.
+ */
+export function mergeParts(a: SessionRecord | undefined, id: string, lastAccessMs: number, parts: BodyParts): SessionRecord {
+  if (a === undefined) return recordFromParts(id, lastAccessMs, parts);
+  if (a.id !== id) throw new Error(`mergeParts: different sessions ${a.id} and ${id}`);
+  return mergeWith(a, lastAccessMs, parts, undefined);
+}
+
+/** Merges copy `a` with a copy given by its parts `y` (and `b`, its record, when there is one). */
+function mergeWith(a: SessionRecord, bLastAccessMs: number, y: BodyParts, b: SessionRecord | undefined): SessionRecord {
+  const lastAccessMs = Math.max(a.lastAccessMs, bLastAccessMs);
   const x = unpackBody(a.body);
-  const y = unpackBody(b.body);
   const destroyed = x.destroyed || y.destroyed;
   const attrs = destroyed ? EMPTY_TABLE : mergeTables(x.attrs, y.attrs);
   const idleCmp = compareHlc(x.maxIdleStamp, y.maxIdleStamp);
@@ -39,7 +53,7 @@ export function mergeRecords(a: SessionRecord, b: SessionRecord): SessionRecord 
   };
   // Reuse an input when it already is the result: duplicate and stale deltas allocate no body.
   if (sameAs(x, merged)) return lastAccessMs === a.lastAccessMs ? a : new SessionRecord(a.id, lastAccessMs, a.body);
-  if (sameAs(y, merged)) return lastAccessMs === b.lastAccessMs ? b : new SessionRecord(a.id, lastAccessMs, b.body);
+  if (b !== undefined && sameAs(y, merged)) return lastAccessMs === b.lastAccessMs ? b : new SessionRecord(a.id, lastAccessMs, b.body);
   return recordFromParts(a.id, lastAccessMs, merged);
 }
 

@@ -5,8 +5,8 @@
  */
 import type { Hlc } from '../clock/hlc.js';
 
-/** Node indices are 2 bytes in a body. */
-const MAX_NODES = 0xffff;
+/** Node indices are 2 bytes in a body: at most this many distinct node ids. */
+export const MAX_STAMP_NODES = 0x10000;
 
 /** What a released slot holds (not undefined: the array stays one elements kind). */
 const NO_STAMP: Hlc = Object.freeze({ wallMs: 0, logical: 0, nodeId: '' });
@@ -69,7 +69,7 @@ export class StampTable {
     let n = this.nodeIndex !== null ? (this.nodeIndex.get(h.nodeId) ?? -1) : this.nodeIndexScan(h.nodeId);
     if (n < 0) {
       n = this.nodeCount++;
-      if (n > MAX_NODES) throw new Error('session: too many distinct stamp nodes');
+      if (n >= MAX_STAMP_NODES) throw new Error('session: too many distinct stamp nodes');
       this.nodes[n] = h.nodeId;
       this.nodeIndex?.set(h.nodeId, n);
     }

@@ -12,7 +12,8 @@
  */
 import { wireSize } from './codec.js';
 import { addDigests, sessionDigest, subtractDigests } from './digest.js';
-import { mergeRecords } from './merge.js';
+import { mergeParts, mergeRecords } from './merge.js';
+import type { BodyParts } from './packed.js';
 import { type SessionRecord, touch } from './record.js';
 
 export interface StoreChunk {
@@ -68,6 +69,13 @@ export class SessionStore {
   merge(record: SessionRecord): SessionRecord {
     const old = this.get(record.id);
     const merged = old === undefined ? record : mergeRecords(old, record);
+    this.put(merged);
+    return merged;
+  }
+
+  /** merge() for a copy given as parts (a delta off the wire, see mergeParts). */
+  mergeParts(id: string, lastAccessMs: number, parts: BodyParts): SessionRecord {
+    const merged = mergeParts(this.get(id), id, lastAccessMs, parts);
     this.put(merged);
     return merged;
   }

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { ManualClock } from '../../../src/clock/clock.js';
 import { type Hlc, HybridClock } from '../../../src/clock/hlc.js';
 import { TOMBSTONE } from '../../../src/session/attrs.js';
-import { decodeRecord, encodeRecord } from '../../../src/session/codec.js';
-import { applyDelta, mergeRecords } from '../../../src/session/merge.js';
+import { decodeRecord, encodeRecord, partsFromWire, recordToWire } from '../../../src/session/codec.js';
+import { applyDelta, mergeParts, mergeRecords } from '../../../src/session/merge.js';
 import { type SessionRecord, toPlainData, touch } from '../../../src/session/record.js';
 import { applyUpdate, createRecord, destroyRecord } from '../../../src/session/update.js';
 import { SESSION_ID, recordOf, rawValueArb, recordArb, typesOf } from './arbitraries.js';
@@ -13,6 +13,29 @@ import { SESSION_ID, recordOf, rawValueArb, recordArb, typesOf } from './arbitra
 const RUNS = { numRuns: 150 };
 const s = (wallMs: number, logical = 0, nodeId = 'n1'): Hlc => ({ wallMs, logical, nodeId });
 const rec = (attrs: unknown[], stamp: Hlc, destroyed = false) => recordOf(SESSION_ID, 1, 0, 0, 1000, s(0), stamp, destroyed, attrs);
+
+describe('mergeParts (a backup merging a delta off the wire without packing it)', () => {
+  it('gives exactly what mergeRecords gives with the packed copy', () => {
+    fc.assert(
+      fc.property(recordArb, recordArb, (a, b) => {
+        const w = partsFromWire(recordToWire(b));
+        assert.deepStrictEqual(mergeParts(a, w.id, w.lastAccessMs, w.parts), mergeRecords(a, b));
+        assert.deepStrictEqual(mergeParts(undefined, w.id, w.lastAccessMs, w.parts), b);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('returns the stored copy itself when the delta adds nothing (a duplicate)', () => {
+    fc.assert(
+      fc.property(recordArb, (a) => {
+        const w = partsFromWire(recordToWire(a));
+        assert.equal(mergeParts(a, w.id, w.lastAccessMs, w.parts), a);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe('mergeRecords: lattice properties', () => {
   it('is commutative', () => {
