@@ -12,7 +12,7 @@ import type { Clock, Random } from '../clock/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { MemberRecord } from '../membership/member.js';
 import type { NearCacheStatus } from '../replication/replicator.js';
-import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent, type ReplTable } from '../replication/index.js';
+import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent, movingPartitions } from '../replication/index.js';
 import type { SessionLimits } from '../session/limits.js';
 import { MachineTimer } from './machine-timer.js';
 import type { NodeSessionsApi, SessionChange, SessionView } from './sessions-api.js';
@@ -298,17 +298,6 @@ export class SessionService implements NodeSessionsApi {
       nearCache: this.replicator.nearCacheStatus(),
     };
   }
-}
-
-/** Partitions whose committed owners are not yet the coordinator's target (a migration is under way). */
-function movingPartitions(t: ReplTable): number {
-  let n = 0;
-  for (let p = 0; p < t.partitions; p++) {
-    const a = t.owners[p]!;
-    const b = t.target[p]!;
-    if (a.length !== b.length || a.some((id, i) => id !== b[i])) n++;
-  }
-  return n;
 }
 
 function unexpected(r: OpResult): SessionMeshError {

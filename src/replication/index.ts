@@ -3,4 +3,4 @@ export { type AckPolicy, DEFAULT_REPLICATION_CONFIG, type QuorumPolicy, type Rep
 export type { OpResult, SessionOp, SessionView } from './ops.js';
 export type { ReplicationEvent, ReplicatorOutput } from './outputs.js';
 export { Replicator, type ReplicatorOptions } from './replicator.js';
-export type { ReplTable } from './table.js';
+export { type ReplTable, movingPartitions } from './table.js';

@@ -31,6 +31,17 @@ export function isNewerTable(a: ReplTable, b: ReplTable | null): boolean {
   return a.coordinatorId < b.coordinatorId;
 }
 
+/** Partitions whose committed owners are not yet the coordinator's target: copies still moving. */
+export function movingPartitions(t: ReplTable): number {
+  let n = 0;
+  for (let p = 0; p < t.partitions; p++) {
+    const owners = t.owners[p]!;
+    const target = t.target[p]!;
+    if (owners.length !== target.length || owners.some((id, i) => id !== target[i])) n++;
+  }
+  return n;
+}
+
 export function primaryIn(table: ReplTable | null, partition: number): string | undefined {
   return table?.owners[partition]?.[0];
 }
