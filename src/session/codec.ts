@@ -66,6 +66,9 @@ export function wireFromParts(id: string, lastAccessMs: number, r: BodyParts, va
 
 const wireTable = new StampTable();
 
+/** The decoder's cloner, restarted per record (see ValueCloner.begin). */
+const wireCloner = new ValueCloner({ maxValueDepth: 1, budgetBytes: 0, strict: true });
+
 /**
  * encodeRecord(record).length, computed from the body without decoding or encoding any value
  * (migration sizes every record it streams). Follows msgpackr's choices: the smallest header
@@ -190,7 +193,7 @@ function fromWire(wire: unknown, limits: SessionLimits): WireParts {
 
   // Values are checked and normalised by the same rules as the primary's writes, then stored
   // encoded (packed.ts); nothing of the decoded frame is kept.
-  const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: Number.MAX_SAFE_INTEGER, strict: true });
+  const cloner: ValueCloner = wireCloner.begin({ maxValueDepth: limits.maxValueDepth, budgetBytes: Number.MAX_SAFE_INTEGER, strict: true });
   const attrs = new Array<unknown>(flatAttrs.length); // exactly sized, see attrs.ts
   let previous: string | undefined;
   for (let i = 0; i < flatAttrs.length; i += STRIDE) {

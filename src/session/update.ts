@@ -80,6 +80,9 @@ class WriteResult implements UpdateResult {
   }
 }
 
+/** The writes' cloner, restarted per write (see ValueCloner.begin). */
+const writeCloner = new ValueCloner({ maxValueDepth: 1, budgetBytes: 0 });
+
 const NO_VALUES = (): never => {
   throw new Error('a metadata-only delta has no values');
 };
@@ -164,7 +167,7 @@ function write(
   if (maxIdleMs !== undefined) checkMaxIdle(maxIdleMs);
 
   const t = r.attrs;
-  const cloner: ValueCloner = new ValueCloner({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
+  const cloner: ValueCloner = writeCloner.begin({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
   // name → new value (TOMBSTONE to delete); only real changes survive into `changed` below.
   const wanted = new Map<string, unknown>();
   // name → the checked copy of its new value, which the delta's wire form carries.

@@ -106,14 +106,25 @@ export interface CloneLimits {
 
 type PathKey = string | number;
 
-/** Validates and copies values; one instance per operation (it carries the byte budget). */
+/**
+ * Validates and copies values. It carries one operation's byte budget: a new instance per
+ * operation, or one kept by a hot path and restarted with begin() (clone is synchronous, so an
+ * operation never interleaves with another).
+ */
 export class ValueCloner {
   private budgetBytes: number;
   private readonly path: PathKey[] = [];
   private readonly ancestors: object[] = [];
 
-  constructor(private readonly limits: CloneLimits) {
+  constructor(private limits: CloneLimits) {
     this.budgetBytes = limits.budgetBytes;
+  }
+
+  /** Starts a new operation with `limits` (and a full budget); returns this cloner. */
+  begin(limits: CloneLimits): this {
+    this.limits = limits;
+    this.budgetBytes = limits.budgetBytes;
+    return this;
   }
 
   /** Checks an attribute name (string, not reserved, well-formed). */
@@ -125,11 +136,15 @@ export class ValueCloner {
 
   /** Returns the normalised copy of an attribute value named `name`. */
   clone(name: string, value: unknown): unknown {
-    this.path.length = 0;
-    this.ancestors.length = 0;
+    // Empty unless a previous clone threw. (Only then emptied: `length = 0` frees the arrays'
+    // backing stores, and every attribute would allocate them again.)
+    if (this.path.length !== 0) this.path.length = 0;
+    if (this.ancestors.length !== 0) this.ancestors.length = 0;
     this.path.push(name);
     if (value === undefined) throw invalid('undefined is not a value (delete the attribute instead)', formatPath(this.path));
-    return this.cloneAt(value);
+    const copy = this.cloneAt(value);
+    this.path.pop();
+    return copy;
   }
 
   private cloneAt(value: unknown): unknown {
@@ -188,7 +203,8 @@ export class ValueCloner {
     if (Object.getOwnPropertySymbols(obj).length > 0) throw this.fail('symbol keys are not allowed');
     this.enter(obj);
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(obj)) {
+    for (const key in obj) {
+      if (!Object.hasOwn(obj, key)) continue; // (for…in: the same keys as Object.keys, no array)
       this.path.push(key);
       if (RESERVED_KEYS.has(key)) throw this.fail(`key ${JSON.stringify(key)} is not allowed`);
       if (!isWellFormed(key)) throw this.fail('key is not well-formed Unicode');

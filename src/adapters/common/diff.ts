@@ -19,14 +19,17 @@ export function diffAttributes(base: Readonly<Record<string, unknown>>, next: Re
   const set: Record<string, unknown> = {};
   const del: string[] = [];
   let changed = false;
-  for (const k of Object.keys(next)) {
+  // (for…in with an own-property check, not Object.keys: no key array per call, same keys)
+  for (const k in next) {
+    if (!Object.hasOwn(next, k)) continue;
     const v = next[k];
     if (v === undefined) continue;
     if (Object.hasOwn(base, k) && sameValue(base[k], v)) continue;
     set[k] = v;
     changed = true;
   }
-  for (const k of Object.keys(base)) {
+  for (const k in base) {
+    if (!Object.hasOwn(base, k)) continue;
     if (base[k] !== undefined && (!Object.hasOwn(next, k) || next[k] === undefined)) {
       del.push(k);
       changed = true;

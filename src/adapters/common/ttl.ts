@@ -59,7 +59,8 @@ export function storedCookie(cookie: unknown): Record<string, unknown> | undefin
   if (c === null) return undefined;
   const out: Record<string, unknown> = {};
   const sliding = positive(c.originalMaxAge);
-  for (const k of Object.keys(c)) {
+  for (const k in c) {
+    if (!Object.hasOwn(c, k)) continue;
     const v = c[k];
     if (v === undefined || typeof v === 'function') continue;
     if (sliding && (k === 'expires' || k === 'originalExpires' || k === 'maxAge')) continue;
@@ -80,7 +81,9 @@ export function storedCookie(cookie: unknown): Record<string, unknown> | undefin
  */
 export function storedSessionForm(session: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(session)) {
+  // (for…in with an own-property check, not Object.keys: no key array on every request)
+  for (const k in session) {
+    if (!Object.hasOwn(session, k)) continue;
     const v = session[k];
     if (v === undefined || typeof v === 'function') continue;
     if (k === 'cookie') {

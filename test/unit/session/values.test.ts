@@ -72,6 +72,24 @@ describe('value validation: refused, with the path of the bad value', () => {
   });
 });
 
+describe('a reused cloner (begin)', () => {
+  it('after a refused value, the next operation starts clean: its own path, its own budget', () => {
+    const cloner = new ValueCloner({ maxValueDepth: 8, budgetBytes: 1000 });
+    const cyclic: Record<string, unknown> = { a: [1] };
+    (cyclic.a as unknown[]).push(cyclic);
+    assert.throws(() => cloner.clone('first', { deep: cyclic }), (e: unknown) => isSessionMeshError(e, 'ERR_INVALID_VALUE') && /data\.first\.deep\.a\[1\]/.test(e.message));
+    cloner.begin({ maxValueDepth: 8, budgetBytes: 1000 });
+    assert.deepEqual(cloner.clone('second', { x: [1, 2] }), { x: [1, 2] });
+    assert.throws(
+      () => cloner.clone('third', { y: [() => 0] }),
+      (e: unknown) => isSessionMeshError(e, 'ERR_INVALID_VALUE') && e.details?.path === 'data.third.y[0]',
+    );
+    // The budget is per operation: spent by one, restored by begin().
+    assert.throws(() => cloner.begin({ maxValueDepth: 8, budgetBytes: 10 }).clone('big', 'x'.repeat(50)), (e: unknown) => isSessionMeshError(e, 'ERR_SESSION_TOO_LARGE'));
+    assert.equal(cloner.begin({ maxValueDepth: 8, budgetBytes: 100 }).clone('ok', 'x'.repeat(50)), 'x'.repeat(50));
+  });
+});
+
 describe('value validation: accepted and normalised', () => {
   it('keeps JSON data, Dates and binaries, as copies', () => {
     const date = new Date(1_700_000_000_000);
