@@ -249,6 +249,11 @@ export class StoreCore {
    */
   private checkSize(attrs: Record<string, unknown>): void {
     const limit = this.node.options.maxSessionBytes;
+    // Most changes are a few scalars: bounded from above without encoding them, and encoded
+    // (exactly) only when the bound does not settle it.
+    let bound = 0;
+    for (const k in attrs) if (Object.hasOwn(attrs, k)) bound += scalarBound(k) + scalarBound(attrs[k]);
+    if (bound <= limit) return;
     let bytes = 0;
     for (const k of Object.keys(attrs)) {
       try {
@@ -261,6 +266,23 @@ export class StoreCore {
     if (bytes > limit) {
       throw new SessionMeshError('ERR_SESSION_TOO_LARGE', `session data of at least ${bytes} bytes exceeds maxSessionBytes (${limit}); nothing was stored`, { bytes, maxSessionBytes: limit });
     }
+  }
+}
+
+/**
+ * An upper bound of encodedSize(v) for a scalar without encoding it (msgpack: 9 bytes at most for
+ * a number, at most 5 of header and 3 UTF-8 bytes per UTF-16 unit for a string); Infinity for
+ * anything else, which is then encoded.
+ */
+function scalarBound(v: unknown): number {
+  switch (typeof v) {
+    case 'number':
+    case 'boolean':
+      return 9;
+    case 'string':
+      return 5 + 3 * v.length;
+    default:
+      return v === null ? 1 : Infinity;
   }
 }
 

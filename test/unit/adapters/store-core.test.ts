@@ -72,6 +72,17 @@ describe('adapters: StoreCore', () => {
     const core = new StoreCore({ node }, 'cookie');
     await assert.rejects(core.save(ID, null, { big: 'x'.repeat(2000) }, undefined), (e: unknown) => e instanceof SessionMeshError && e.code === 'ERR_SESSION_TOO_LARGE');
     assert.deepEqual(sessions.calls, []);
+    // An object over the limit too (scalars are bounded without encoding, objects are encoded).
+    await assert.rejects(core.save(ID, null, { cart: { items: ['y'.repeat(1200)] } }, undefined), (e: unknown) => e instanceof SessionMeshError && e.code === 'ERR_SESSION_TOO_LARGE');
+    assert.deepEqual(sessions.calls, []);
+  });
+
+  it('a change whose cheap size bound is over maxSessionBytes but whose encoding fits is sent', async () => {
+    const { node, sessions } = fakeNode(undefined, 1000);
+    const core = new StoreCore({ node }, 'cookie');
+    // 400 characters: bounded at 1 205 bytes (3 per character), encoded in 403.
+    await core.save(ID, null, { note: 'x'.repeat(400), n: 1 }, undefined);
+    assert.deepEqual(sessions.calls, ['create']);
   });
 
   it('lists, reads and clears through the cluster listing', async () => {
