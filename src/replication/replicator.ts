@@ -15,12 +15,12 @@ import { HybridClock } from '../clock/hlc.js';
 import { ErrorCodes, type ErrorCode, SessionMeshError, isSessionMeshError } from '../errors.js';
 import type { MemberRecord } from '../membership/member.js';
 import { type PartitionTable, coordinatorOf, drawLocalSessionId, isPlacementMember, partitionOf } from '../placement/index.js';
-import { type WireParts, partsFromWire, recordToWire } from '../session/codec.js';
+import { type WireParts, partsFromWire, recordFromWireParts, recordToWire } from '../session/codec.js';
 import { sessionDigest } from '../session/digest.js';
 import { ExpiryIndex } from '../session/expiry.js';
 import { isValidSessionId, newSessionId } from '../session/id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../session/limits.js';
-import { type SessionRecord, expiresAtMs, isExpired, recordFromParts, toPlainData } from '../session/record.js';
+import { type SessionRecord, expiresAtMs, isExpired, toPlainData } from '../session/record.js';
 import { SessionStore } from '../session/store.js';
 import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../session/update.js';
 import { MessageType } from '../wire/message-types.js';
@@ -1318,13 +1318,7 @@ export class Replicator {
   private recordsField(x: unknown, p: number): SessionRecord[] | null {
     const parts = this.partsField(x, p);
     if (parts === null) return null;
-    return parts.map((w) => {
-      try {
-        return recordFromParts(w.id, w.lastAccessMs, w.parts);
-      } catch (err) {
-        throw bad(`record: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    });
+    return parts.map(recordFromWireParts);
   }
 
   /** The records of a message, validated (as recordFromWire does) but not packed. */

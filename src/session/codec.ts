@@ -134,7 +134,11 @@ export function decodeRecord(bytes: Uint8Array, limits: SessionLimits = DEFAULT_
 
 /** Validates an untrusted tuple (e.g. one embedded in a larger message). */
 export function recordFromWire(wire: unknown, limits: SessionLimits = DEFAULT_SESSION_LIMITS): SessionRecord {
-  const w = partsFromWire(wire, limits);
+  return recordFromWireParts(partsFromWire(wire, limits));
+}
+
+/** The record of validated wire parts (packing them can only fail on input, never with another error kind). */
+export function recordFromWireParts(w: WireParts): SessionRecord {
   try {
     return recordFromParts(w.id, w.lastAccessMs, w.parts);
   } catch (err) {

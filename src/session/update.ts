@@ -168,21 +168,14 @@ function write(
 
   const t = r.attrs;
   const cloner: ValueCloner = writeCloner.begin({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
-  // name → new value (TOMBSTONE to delete); only real changes survive into `changed` below.
+  // name → the checked copy of its new value (TOMBSTONE to delete): encoded below, and carried as
+  // is by the delta's wire form. Only real changes survive into `changed`.
   const wanted = new Map<string, unknown>();
-  // name → the checked copy of its new value, which the delta's wire form carries.
-  const plain = new Map<string, unknown>();
   if (set !== undefined) {
     for (const name of Object.keys(set)) {
       cloner.checkName(name);
       const value = set[name];
-      if (value === undefined) {
-        wanted.set(name, TOMBSTONE);
-      } else {
-        const copy = cloner.clone(name, value);
-        plain.set(name, copy);
-        wanted.set(name, encodeValue(copy));
-      }
+      wanted.set(name, value === undefined ? TOMBSTONE : cloner.clone(name, value));
     }
   }
   if (del !== undefined) {
@@ -197,7 +190,8 @@ function write(
   let entries = t.length / STRIDE;
   for (let i = 1; i < t.length; i += STRIDE) if (t[i] !== TOMBSTONE) live++;
   const changed: [string, unknown][] = [];
-  for (const [name, value] of wanted) {
+  for (const [name, copy] of wanted) {
+    const value = copy === TOMBSTONE ? TOMBSTONE : encodeValue(copy);
     const slot = findSlot(t, name);
     const old = slot < 0 ? TOMBSTONE : t[slot + 1];
     if (value === TOMBSTONE ? old === TOMBSTONE : old !== TOMBSTONE && encodedEqual(old as string, value as string)) continue;
@@ -258,7 +252,7 @@ function write(
   const nextAccessMs = Math.max(lastAccessMs, nowMs);
   const next = recordFromParts(id, nextAccessMs, parts(overwrite(t, delta)));
   if (next.liveBytes() !== liveBytes) throw new Error(`session ${id}: size bookkeeping ${liveBytes} != ${next.liveBytes()}`);
-  const valueOf = (name: string): unknown => plain.get(name);
+  const valueOf = (name: string): unknown => wanted.get(name);
   return new WriteResult(next, true, nextAccessMs, parts(delta), valueOf, creating ? next : undefined);
 }
 

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { NodeStatus } from '../../src/node/status.js';
+import { killAll } from './started-process.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -112,14 +113,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
   }
 }
 
-export async function stopAll(members: Iterable<MemberProcess>): Promise<void> {
-  await Promise.all(
-    [...members].map(async (m) => {
-      if (m.child.exitCode !== null || m.child.signalCode !== null) return;
-      m.child.kill('SIGKILL');
-      await m.exited;
-    }),
-  );
+export function stopAll(members: Iterable<MemberProcess>): Promise<void> {
+  return killAll(members);
 }
 
 export function stateOf(s: NodeStatus, id: string): string | undefined {

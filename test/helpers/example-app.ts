@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { whenStarted } from './started-process.js';
+import { killAll, whenStarted } from './started-process.js';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -99,14 +99,8 @@ export async function waitHealthy(app: ExampleApp, timeoutMs: number): Promise<v
   throw new Error(`${app.name} not healthy within ${timeoutMs} ms; last: ${last}`);
 }
 
-export async function stopApps(apps: Iterable<ExampleApp>): Promise<void> {
-  await Promise.all(
-    [...apps].map(async (a) => {
-      if (a.child.exitCode !== null || a.child.signalCode !== null) return;
-      a.child.kill('SIGKILL');
-      await a.exited;
-    }),
-  );
+export function stopApps(apps: Iterable<ExampleApp>): Promise<void> {
+  return killAll(apps);
 }
 
 /** A loopback port that was free a moment ago (callers retry if it was taken since). */

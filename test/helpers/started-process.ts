@@ -37,3 +37,14 @@ export function whenStarted<T>(child: ChildProcess, what: string, timeoutMs: num
     });
   });
 }
+
+/** Kills every process still running with SIGKILL and waits until each has exited. */
+export async function killAll(procs: Iterable<{ readonly child: ChildProcess; readonly exited: Promise<unknown> }>): Promise<void> {
+  await Promise.all(
+    [...procs].map(async (p) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }),
+  );
+}
