@@ -95,6 +95,8 @@ async function main(): Promise<void> {
           results.push({ scenario: s.name, contender: s.contender, group: s.group, concurrency: c, ...r });
         }
       }
+      const rc = mesh.local.status().readCache;
+      console.log(`bench: read cache of the in-process member: ${rc.hits} hits, ${rc.misses} misses, ${rc.entries} entries`);
     } finally {
       await mesh.stop();
     }

@@ -12,6 +12,7 @@ import type { Clock, Random } from '../clock/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { MemberRecord } from '../membership/member.js';
 import type { NearCacheStatus } from '../replication/replicator.js';
+import type { ReadCacheStats } from '../session/read-cache.js';
 import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent, movingPartitions } from '../replication/index.js';
 import type { SessionLimits } from '../session/limits.js';
 import { MachineTimer } from './machine-timer.js';
@@ -280,7 +281,7 @@ export class SessionService implements NodeSessionsApi {
   // ---- status
 
   /** Partition table and this member's session counts, for /status. */
-  status(): { partitions: NodeStatus['partitions']; sessions: { primary: number; backup: number }; nearCache: NearCacheStatus } {
+  status(): { partitions: NodeStatus['partitions']; sessions: { primary: number; backup: number }; nearCache: NearCacheStatus; readCache: ReadCacheStats } {
     const t = this.replicator.currentTable();
     let primary = 0;
     let backup = 0;
@@ -296,6 +297,7 @@ export class SessionService implements NodeSessionsApi {
       partitions: t ? { count: t.partitions, epoch: t.epoch, owners: t.owners.map((row) => [...row]), moving: movingPartitions(t) } : null,
       sessions: { primary, backup },
       nearCache: this.replicator.nearCacheStatus(),
+      readCache: this.replicator.readCacheStatus(),
     };
   }
 }

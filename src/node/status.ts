@@ -2,6 +2,7 @@
 import type { MemberRole, MemberState } from '../membership/member.js';
 import type { TrafficSnapshot } from '../transport/traffic.js';
 import type { NearCacheStatus } from '../replication/replicator.js';
+import type { ReadCacheStats } from '../session/read-cache.js';
 
 export interface MemberStatus {
   id: string;
@@ -45,6 +46,11 @@ export interface NodeStatus {
    * (session, member) pairs registered for other members' near caches and invalidations sent.
    */
   nearCache: NearCacheStatus;
+  /**
+   * Reads on this member as the session's primary (option `replication.readCacheEntries`):
+   * answered with a copy of kept decoded data (hits) or by decoding the stored copy (misses).
+   */
+  readCache: ReadCacheStats;
   /** Messages and bytes this member sent and received on the peer port, per family and per message type. */
   traffic: TrafficSnapshot | null;
 }

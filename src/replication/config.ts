@@ -55,6 +55,11 @@ export interface ReplicationConfig {
    * oldest are invalidated and forgotten; 0 = tell readers not to cache what this member serves.
    */
   readonly nearCacheReaders: number;
+  /**
+   * Sessions whose decoded data this member keeps for reads as their primary (session/read-cache.ts):
+   * a session read twice with no change between is then copied instead of decoded. 0 = off.
+   */
+  readonly readCacheEntries: number;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = Object.freeze({
@@ -77,6 +82,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = Object.freeze({
   nearCacheEntries: 0,
   nearCacheMaxAgeMs: 10_000,
   nearCacheReaders: 100_000,
+  readCacheEntries: 4096,
 });
 
 export function resolveReplicationConfig(options: Partial<ReplicationConfig> = {}): ReplicationConfig {
@@ -90,7 +96,7 @@ export function resolveReplicationConfig(options: Partial<ReplicationConfig> = {
     if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw bad(`${k} must be a positive integer`);
   }
   if (!(Number.isInteger(c.expiryGraceMs) && c.expiryGraceMs >= 0)) throw bad('expiryGraceMs must be a non-negative integer');
-  for (const k of ['nearCacheEntries', 'nearCacheReaders'] as const) {
+  for (const k of ['nearCacheEntries', 'nearCacheReaders', 'readCacheEntries'] as const) {
     if (!(Number.isInteger(c[k]) && c[k] >= 0 && c[k] <= 10_000_000)) throw bad(`${k} must be an integer 0..10000000`);
   }
   if (!(Number.isInteger(c.nearCacheMaxAgeMs) && c.nearCacheMaxAgeMs >= 1)) throw bad('nearCacheMaxAgeMs must be a positive integer');

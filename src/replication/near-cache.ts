@@ -12,6 +12,7 @@
  * arrives may carry a value from before it, so its answer is not kept (the answer itself is still
  * returned to the caller: it was current when the primary read it).
  */
+import { clonePlain } from '../session/plain-copy.js';
 import type { SessionView } from './ops.js';
 
 export interface NearCacheConfig {
@@ -142,19 +143,4 @@ export class NearCache {
   private drop(id: string): void {
     if (this.entries.delete(id)) this.invalidations++;
   }
-}
-
-/**
- * A deep copy of decoded message data (plain objects, arrays, Dates, binary, primitives): a
- * caller that changes the session it got must not change the cached one.
- */
-export function clonePlain(x: unknown): unknown {
-  if (x === null || typeof x !== 'object') return x;
-  if (Array.isArray(x)) return x.map(clonePlain);
-  if (x instanceof Date) return new Date(x.getTime());
-  if (Buffer.isBuffer(x)) return Buffer.from(x);
-  if (x instanceof Uint8Array) return new Uint8Array(x);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(x)) out[k] = clonePlain((x as Record<string, unknown>)[k]);
-  return out;
 }

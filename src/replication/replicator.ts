@@ -20,7 +20,8 @@ import { sessionDigest } from '../session/digest.js';
 import { ExpiryIndex } from '../session/expiry.js';
 import { isValidSessionId, newSessionId } from '../session/id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../session/limits.js';
-import { type SessionRecord, expiresAtMs, isExpired, toPlainData } from '../session/record.js';
+import { type SessionRecord, expiresAtMs, isExpired } from '../session/record.js';
+import type { ReadCacheStats } from '../session/read-cache.js';
 import { SessionStore } from '../session/store.js';
 import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../session/update.js';
 import { MessageType } from '../wire/message-types.js';
@@ -178,7 +179,7 @@ export class Replicator {
     this.limits = options.limits ?? DEFAULT_SESSION_LIMITS;
     this.hlc = new HybridClock(options.selfId, { nowMs: () => this.nowMs });
     const partitions = this.config.partitions;
-    this.store = new SessionStore((id) => partitionOf(id, partitions));
+    this.store = new SessionStore((id) => partitionOf(id, partitions), this.config.readCacheEntries);
     this.near = new NearCache({ maxEntries: this.config.nearCacheEntries, maxAgeMs: this.config.nearCacheMaxAgeMs });
     this.readers = new NearReaders(this.config.nearCacheReaders);
   }
@@ -221,7 +222,7 @@ export class Replicator {
     const live = rec !== undefined && !rec.destroyed && !isExpired(rec, this.nowMs, this.expiryMargin(p)) ? rec : undefined;
     if (live === undefined) return { kind: 'get', session: null };
     this.touchLocal(p, id);
-    return { kind: 'get', session: { id, version: live.version, data: toPlainData(live) } };
+    return { kind: 'get', session: { id, version: live.version, data: this.store.data(live) } };
   }
 
   submit(nowMs: number, opId: number, op: SessionOp): ReplicatorOutput[] {
@@ -262,6 +263,11 @@ export class Replicator {
   /** Near-cache counters (reader side) and reader registrations (primary side). */
   nearCacheStatus(): NearCacheStatus {
     return { enabled: this.near.enabled, ...this.near.stats(), readers: this.readers.stats() };
+  }
+
+  /** Reads as primary answered from kept decoded data (hits) or by decoding (misses). */
+  readCacheStatus(): ReadCacheStats {
+    return this.store.readCacheStats();
   }
 
   tick(nowMs: number): ReplicatorOutput[] {
@@ -503,7 +509,7 @@ export class Replicator {
             origin.ncOk = this.readers.register(op.id, p, origin.from, evicted);
             this.sendInvalidations(evicted);
           }
-          return this.finish(origin, { kind: 'get', session: { id: op.id, version: live.version, data: toPlainData(live) } });
+          return this.finish(origin, { kind: 'get', session: { id: op.id, version: live.version, data: this.store.data(live) } });
         }
         case 'touch':
           if (live !== undefined) this.touchLocal(p, op.id);

@@ -14,6 +14,7 @@ import { wireSize } from './codec.js';
 import { addDigests, sessionDigest, subtractDigests } from './digest.js';
 import { mergeParts, mergeRecords } from './merge.js';
 import type { BodyParts } from './packed.js';
+import { ReadCache, type ReadCacheStats } from './read-cache.js';
 import { type SessionRecord, touch } from './record.js';
 
 export interface StoreChunk {
@@ -32,9 +33,18 @@ interface Partition {
 export class SessionStore {
   private readonly parts = new Map<number, Partition>();
   private total = 0;
+  private readonly reads: ReadCache;
 
-  /** `partitionOf` comes from placement: a stable hash of the id mod the partition count. */
-  constructor(private readonly partitionOf: (id: string) => number) {}
+  /**
+   * `partitionOf` comes from placement: a stable hash of the id mod the partition count.
+   * `readCacheEntries`: sessions whose decoded data `data()` may keep (read-cache.ts); 0 keeps none.
+   */
+  constructor(
+    private readonly partitionOf: (id: string) => number,
+    readCacheEntries = 0,
+  ) {
+    this.reads = new ReadCache(readCacheEntries);
+  }
 
   get size(): number {
     return this.total;
@@ -42,6 +52,15 @@ export class SessionStore {
 
   get(id: string): SessionRecord | undefined {
     return this.parts.get(this.partitionOf(id))?.records.get(id);
+  }
+
+  /** The live attributes of `record` (a copy this store holds) as objects the caller may change. */
+  data(record: SessionRecord): Record<string, unknown> {
+    return this.reads.data(record.id, record.body);
+  }
+
+  readCacheStats(): ReadCacheStats {
+    return this.reads.stats();
   }
 
   has(id: string): boolean {
@@ -59,6 +78,7 @@ export class SessionStore {
     }
     const old = part.records.get(record.id);
     if (old === record) return;
+    this.reads.delete(record.id);
     if (old !== undefined) part.digest = subtractDigests(part.digest, sessionDigest(old));
     else this.total++;
     part.records.set(record.id, record);
@@ -96,6 +116,7 @@ export class SessionStore {
     const old = part?.records.get(id);
     if (part === undefined || old === undefined) return false;
     part.records.delete(id);
+    this.reads.delete(id);
     part.digest = subtractDigests(part.digest, sessionDigest(old));
     this.total--;
     if (part.records.size === 0) this.parts.delete(p);
@@ -146,6 +167,7 @@ export class SessionStore {
     const part = this.parts.get(partition);
     if (part === undefined) return 0;
     this.parts.delete(partition);
+    if (this.reads.size > 0) for (const id of part.records.keys()) this.reads.delete(id);
     this.total -= part.records.size;
     return part.records.size;
   }

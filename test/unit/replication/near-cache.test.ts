@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NearCache, clonePlain } from '../../../src/replication/near-cache.js';
+import { NearCache } from '../../../src/replication/near-cache.js';
+import { clonePlain } from '../../../src/session/plain-copy.js';
 import { NearReaders, type Invalidations } from '../../../src/replication/near-readers.js';
 
 const view = (id: string, version: number, data: Record<string, unknown> = { n: version }) => ({ id, version, data });
