@@ -20,7 +20,7 @@ import { sessionDigest } from '../session/digest.js';
 import { ExpiryIndex } from '../session/expiry.js';
 import { isValidSessionId, newSessionId } from '../session/id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../session/limits.js';
-import { type SessionRecord, expiresAtMs, isExpired } from '../session/record.js';
+import { type SessionRecord, accessResolutionMs, expiresAtMs, isExpired } from '../session/record.js';
 import type { ReadCacheStats } from '../session/read-cache.js';
 import { SessionStore } from '../session/store.js';
 import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../session/update.js';
@@ -1147,7 +1147,10 @@ export class Replicator {
 
   // ------------------------------------------------------------------ touches and expiry
 
+  /** An access on the primary, recorded to accessResolutionMs (record.ts) and batched for the backups. */
   private touchLocal(p: number, id: string): void {
+    const cur = this.store.get(id);
+    if (cur === undefined || this.nowMs - cur.lastAccessMs < accessResolutionMs(cur.maxIdleMs)) return;
     const r = this.store.touch(id, this.nowMs);
     if (r === undefined) return;
     let batch = this.touches.get(p);

@@ -113,6 +113,22 @@ export function touch(record: SessionRecord, nowMs: number): SessionRecord {
   return new SessionRecord(record.id, nowMs, record.body);
 }
 
+/** Upper bound of accessResolutionMs. */
+export const MAX_ACCESS_RESOLUTION_MS = 1000;
+
+/**
+ * How finely the primary records accesses to a session: 1/1000 of its idle timeout, at most
+ * MAX_ACCESS_RESOLUTION_MS (0 below 1 s of idle timeout: every millisecond counts). An access
+ * closer than this to the recorded one is not recorded. A session read many times a second would
+ * otherwise get a new record and a queued touch on every read; the price is that an idle session
+ * may expire up to this much early (≤ 0.1 % of its idle timeout, 1 s at the 30 min default).
+ * Only for the primary's own accesses: merges of replicated touches stay exact (max), which keeps
+ * them commutative.
+ */
+export function accessResolutionMs(maxIdleMs: number): number {
+  return Math.min(MAX_ACCESS_RESOLUTION_MS, Math.floor(maxIdleMs / 1000));
+}
+
 /** The app's view: live attributes, decoded afresh (the app may change them freely). */
 export function toPlainData(record: SessionRecord): Record<string, unknown> {
   return bodyData(record.body);

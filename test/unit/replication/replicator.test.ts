@@ -116,6 +116,33 @@ for (const leaver of ['b', 'a'] as const) {
   });
 }
 
+test('the primary records accesses to 1/1000 of the idle timeout, at most 1 s; exactly below 1 s of idle timeout', () => {
+  const a = new Replicator({ selfId: 'a', startedAtMs: 1, random: new SeededRandom(1), config: { partitions: 8, replicas: 1 } });
+  a.membershipChanged(1000, [member('a', 1)]);
+  const create = (opId: number, maxIdleMs: number) => {
+    const [out] = a.submit(1000, opId, { kind: 'create', data: { x: 1 }, maxIdleMs });
+    assert.ok(out?.type === 'complete' && 'result' in out && out.result.kind === 'create');
+    return out.result.id;
+  };
+  const hot = create(1, 30 * 60 * 1000); // resolution 1000 ms
+  const short = create(2, 500); // resolution 0: every access
+  const tenSeconds = create(3, 10_000); // resolution 10 ms
+  const last = (id: string) => a.store.get(id)!.lastAccessMs;
+  // (The replicator's clock only moves forward: the steps below go in time order.)
+  a.readLocal(1001, short);
+  assert.equal(last(short), 1001);
+  a.readLocal(1009, tenSeconds);
+  assert.equal(last(tenSeconds), 1000);
+  a.submit(1010, 4, { kind: 'get', id: tenSeconds });
+  assert.equal(last(tenSeconds), 1010);
+  assert.equal(last(hot), 1000);
+  a.readLocal(1999, hot);
+  a.submit(1999, 5, { kind: 'touch', id: hot });
+  assert.equal(last(hot), 1000, 'within 1 s of the recorded access: not recorded');
+  a.readLocal(2000, hot);
+  assert.equal(last(hot), 2000);
+});
+
 test('readLocal answers a read on the primary like submit, and declines elsewhere', () => {
   const a = new Replicator({ selfId: 'a', startedAtMs: 1, random: new SeededRandom(1), config: { partitions: 8, replicas: 1 } });
   assert.equal(a.readLocal(999, 'x'.repeat(22)), undefined, 'no table yet: through submit()');
