@@ -11,6 +11,8 @@ import { createNode, type SessionMeshNode } from '../../src/index.js';
 import type { NodeOptions } from '../../src/node/options.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The demo's preload (src/demo/parent-watch.ts): a member exits when this process is gone, even after kill -9. */
+const PARENT_WATCH = new URL('../../src/demo/parent-watch.js', import.meta.url).href;
 export const BENCH_SECRET = 'bench-secret-0123456789';
 export const BENCH_TOKEN = 'bench-token';
 
@@ -33,7 +35,7 @@ export function startChildMember(name: string, seeds: string[], extraArgs: strin
   if (seeds.length > 0) args.push('--seeds', seeds.join(','));
   // BENCH_CHILD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the other members.
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', PARENT_WATCH, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
