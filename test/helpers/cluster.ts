@@ -4,10 +4,9 @@
  * tests never collide on ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { NodeStatus } from '../../src/node/status.js';
-import { killAll } from './started-process.js';
+import { killAll, whenStarted } from './started-process.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -24,7 +23,8 @@ export interface MemberProcess {
   peer: string;
   http: string;
   logs: LogLine[];
-  stderr: string[];
+  /** Every line it printed, stdout and stderr (whenStarted). */
+  output: string[];
   exited: Promise<number | null>;
 }
 
@@ -51,32 +51,17 @@ export function startMember(o: StartOptions): Promise<MemberProcess> {
   const [cmd, cmdArgs] = o.netns ? ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(cmd, cmdArgs as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   const logs: LogLine[] = [];
-  const stderr: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${o.name} did not start within 10 s; stderr: ${stderr.join('\n')}`));
-    }, 10_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${o.name} exited with ${code} before starting; stderr: ${stderr.join('\n')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: LogLine;
-      try {
-        entry = JSON.parse(line) as LogLine;
-      } catch {
-        return;
-      }
-      logs.push(entry);
-      if (entry.msg === 'member started') {
-        clearTimeout(timer);
-        resolve({ name: o.name, child, id: entry.id as string, peer: entry.peer as string, http: entry.http as string, logs, stderr, exited });
-      }
-    });
-  });
+  // Every stdout line is a log entry (kept for the tests); the ready one carries the addresses.
+  return whenStarted(child, o.name, 10_000, (line) => {
+    let entry: LogLine;
+    try {
+      entry = JSON.parse(line) as LogLine;
+    } catch {
+      return undefined;
+    }
+    logs.push(entry);
+    return entry.msg === 'member started' ? entry : undefined;
+  }).then(({ ready, output, exited }) => ({ name: o.name, child, id: ready.id as string, peer: ready.peer as string, http: ready.http as string, logs, output, exited }));
 }
 
 export async function getStatus(m: MemberProcess, timeoutMs = 2000): Promise<NodeStatus> {

@@ -195,7 +195,7 @@ async function gracefulLeaveUnderLoad(prefix: string, victimIndex: number, all: 
     const exitCode = await Promise.race([victim.exited, new Promise<'timeout'>((r) => (bound = setTimeout(() => r('timeout'), EXIT_BOUND_MS)))]);
     clearTimeout(bound);
     const exitMs = performance.now() - sigtermAtMs;
-    assert.equal(exitCode, 0, `${victim.name} exit: ${exitCode} after ${exitMs.toFixed(0)} ms; stderr: ${victim.stderr.join('\n')}`);
+    assert.equal(exitCode, 0, `${victim.name} exit: ${exitCode} after ${exitMs.toFixed(0)} ms; last output:\n${victim.output.slice(-40).join('\n')}`);
     await new Promise((r) => setTimeout(r, AFTER_EXIT_MS));
     stop = true;
     await workload;
