@@ -221,7 +221,7 @@ export class Replicator {
     const rec = this.store.get(id);
     const live = rec !== undefined && !rec.destroyed && !isExpired(rec, this.nowMs, this.expiryMargin(p)) ? rec : undefined;
     if (live === undefined) return { kind: 'get', session: null };
-    this.touchLocal(p, id);
+    this.touchLocal(p, live);
     return { kind: 'get', session: { id, version: live.version, data: this.store.data(live) } };
   }
 
@@ -503,7 +503,7 @@ export class Replicator {
       switch (op.kind) {
         case 'get': {
           if (live === undefined) return this.finish(origin, { kind: 'get', session: null });
-          this.touchLocal(p, op.id);
+          this.touchLocal(p, live);
           if (origin.kind === 'remote' && origin.nc === true) {
             const evicted: Invalidations = new Map();
             origin.ncOk = this.readers.register(op.id, p, origin.from, evicted);
@@ -512,7 +512,7 @@ export class Replicator {
           return this.finish(origin, { kind: 'get', session: { id: op.id, version: live.version, data: this.store.data(live) } });
         }
         case 'touch':
-          if (live !== undefined) this.touchLocal(p, op.id);
+          if (live !== undefined) this.touchLocal(p, live);
           return this.finish(origin, { kind: 'touch', found: live !== undefined });
         case 'create': {
           if (rec !== undefined && (rec.destroyed || live === undefined)) {
@@ -535,7 +535,7 @@ export class Replicator {
           this.putLocal(u.record);
           const result: OpResult = { kind: 'update', version: u.record.version, changed: u.changed };
           if (!u.changed) {
-            this.touchLocal(p, op.id);
+            this.touchLocal(p, u.record);
             // Values equal to ours may come from a write of a previous primary that never reached
             // every backup (it was not acknowledged). Acknowledging them now makes them ours to
             // keep: replicate the record (a merge, idempotent) unless the update named nothing.
@@ -1147,10 +1147,13 @@ export class Replicator {
 
   // ------------------------------------------------------------------ touches and expiry
 
-  /** An access on the primary, recorded to accessResolutionMs (record.ts) and batched for the backups. */
-  private touchLocal(p: number, id: string): void {
-    const cur = this.store.get(id);
-    if (cur === undefined || this.nowMs - cur.lastAccessMs < accessResolutionMs(cur.maxIdleMs)) return;
+  /**
+   * An access on the primary to `cur`, the stored copy, recorded to accessResolutionMs (record.ts)
+   * and batched for the backups.
+   */
+  private touchLocal(p: number, cur: SessionRecord): void {
+    if (this.nowMs - cur.lastAccessMs < accessResolutionMs(cur.maxIdleMs)) return;
+    const id = cur.id;
     const r = this.store.touch(id, this.nowMs);
     if (r === undefined) return;
     let batch = this.touches.get(p);
@@ -1314,7 +1317,7 @@ export class Replicator {
       const p = partitionOf(id, this.config.partitions);
       if (primaryIn(this.table, p) !== this.selfId) continue;
       const rec = this.store.get(id);
-      if (rec !== undefined && !rec.destroyed && !isExpired(rec, this.nowMs, this.expiryMargin(p))) this.touchLocal(p, id);
+      if (rec !== undefined && !rec.destroyed && !isExpired(rec, this.nowMs, this.expiryMargin(p))) this.touchLocal(p, rec);
     }
   }
 
