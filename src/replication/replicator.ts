@@ -31,6 +31,7 @@ import type { ReplicationEvent, ReplicatorOutput } from './outputs.js';
 import { NearCache, type NearCacheStats } from './near-cache.js';
 import { type Invalidations, NearReaders, type NearReadersStats } from './near-readers.js';
 import { planTable, readyKey, rowsEqual } from './plan.js';
+import { type AppliedOpWire, AppliedOps, appliedOpsFromWire, opKey } from './applied-ops.js';
 import { type ReplTable, isId, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
 
 export interface ReplicatorOptions {
@@ -44,8 +45,11 @@ export interface ReplicatorOptions {
 
 type Origin =
   | { kind: 'local'; opId: number }
-  /** nc: the requester keeps a get's answer in its near cache; ncOk: it was registered as a reader. */
-  | { kind: 'remote'; from: string; reqId: number; nc?: boolean; ncOk?: boolean }
+  /**
+   * nc: the requester keeps a get's answer in its near cache; ncOk: it was registered as a reader.
+   * key: the op's cluster-wide key (applied-ops.ts), absent from members that send none.
+   */
+  | { kind: 'remote'; from: string; reqId: number; key?: string; nc?: boolean; ncOk?: boolean }
   | { kind: 'handoff'; from: string; h: number }
   | { kind: 'internal' };
 
@@ -60,6 +64,12 @@ interface LocalOp {
   sentAtMs: number;
   /** A get that may fill the near cache (NearCache.beginFill was called), since when. */
   fillSinceMs: number | null;
+  /**
+   * An attempt of this op went unanswered and was given up (its member died or left): that
+   * member may have applied it. A later definite refusal then no longer means "not applied",
+   * so it is reported as indeterminate (see completeLocal).
+   */
+  uncertain: boolean;
 }
 
 /** A replicated write waiting for acknowledgements; kept until every replica acked or it expires. */
@@ -77,6 +87,8 @@ interface PendingWrite {
   finished: boolean;
   /** Ids of the written sessions (for handOverWrite). */
   ids: string[];
+  /** The op keys this write applied, sent with every copy of its delta (applied-ops.ts). */
+  ops: AppliedOpWire[] | undefined;
 }
 
 interface Stream {
@@ -146,6 +158,8 @@ export class Replicator {
   private readonly writes = new Map<number, PendingWrite>();
   /** Remote requests: 'pending' while applying, then the reply, so a retry is not applied twice. */
   private readonly served = new Map<string, unknown>();
+  /** Write ops applied here or on the primary whose deltas we hold, by cluster-wide op key. */
+  private readonly applied: AppliedOps;
   private readonly streams = new Map<string, Stream>();
   private readonly handoffs = new Map<number, Handoff>();
   private readonly touches = new Map<number, Map<string, number>>();
@@ -182,6 +196,8 @@ export class Replicator {
     this.store = new SessionStore((id) => partitionOf(id, partitions), this.config.readCacheEntries);
     this.near = new NearCache({ maxEntries: this.config.nearCacheEntries, maxAgeMs: this.config.nearCacheMaxAgeMs });
     this.readers = new NearReaders(this.config.nearCacheReaders);
+    // A requester retries until its op's deadline; twice that covers a retry sent just before it.
+    this.applied = new AppliedOps(this.config.dedupEntries, 2 * this.config.opTimeoutMs);
   }
 
   // ------------------------------------------------------------------ inputs
@@ -233,7 +249,7 @@ export class Replicator {
     }
     // Read-your-writes through this member: a write drops the near-cache entry and fences gets in flight.
     if (isWriteOp(op) && op.id !== undefined) this.near.invalidate(op.id);
-    const lo: LocalOp = { opId, op, deadlineMs: nowMs + this.config.opTimeoutMs, state: 'wait', retryAtMs: nowMs, to: '', reqId: 0, sentAtMs: 0, fillSinceMs: null };
+    const lo: LocalOp = { opId, op, deadlineMs: nowMs + this.config.opTimeoutMs, state: 'wait', retryAtMs: nowMs, to: '', reqId: 0, sentAtMs: 0, fillSinceMs: null, uncertain: false };
     this.localOps.set(opId, lo);
     this.route(lo);
     return this.flush();
@@ -288,7 +304,7 @@ export class Replicator {
         // Same request id to the same member (it answers a duplicate from its dedup cache), even
         // when the table moved the partition: see rerouteWaiting().
         if (this.alive.has(lo.to)) this.sendOp(lo);
-        else this.route(lo);
+        else this.abandonAttempt(lo);
       }
     }
     for (const w of [...this.writes.values()]) {
@@ -299,7 +315,7 @@ export class Replicator {
       }
       if (nowMs >= w.sentAtMs + c.retryMs) {
         w.sentAtMs = nowMs;
-        for (const m of w.required) if (!w.acked.includes(m)) this.send(m, MessageType.ReplDelta, { p: w.p, s: w.seq, recs: w.wire });
+        for (const m of w.required) if (!w.acked.includes(m)) this.sendDelta(m, w);
       }
     }
     for (const s of this.streams.values()) {
@@ -326,6 +342,7 @@ export class Replicator {
       }
     }
     if (nowMs >= this.nextTouchFlushMs) this.flushTouches();
+    this.applied.expire(nowMs);
     if (this.leaving && !this.leaveDone && nowMs >= this.nextLeaveMsgMs) this.sendLeave();
     this.expire();
     if (nowMs >= this.nextAeMs) {
@@ -426,7 +443,10 @@ export class Replicator {
 
   private sendOp(lo: LocalOp): void {
     lo.sentAtMs = this.nowMs;
-    this.send(lo.to, MessageType.ReplOp, lo.fillSinceMs === null ? { r: lo.reqId, op: lo.op } : { r: lo.reqId, op: lo.op, nc: true });
+    // `o` (the op's number here) makes its cluster-wide key; gets need none.
+    if (lo.fillSinceMs !== null) this.send(lo.to, MessageType.ReplOp, { r: lo.reqId, op: lo.op, nc: true });
+    else if (isWriteOp(lo.op)) this.send(lo.to, MessageType.ReplOp, { r: lo.reqId, op: lo.op, o: lo.opId });
+    else this.send(lo.to, MessageType.ReplOp, { r: lo.reqId, op: lo.op });
   }
 
   private rerouteWaiting(all: boolean): void {
@@ -436,8 +456,14 @@ export class Replicator {
       // may have applied the op before the table moved the partition (a handover, a graceful
       // leave), and sending it to the new primary too would apply it twice or fail its ifVersion.
       // If it is not primary any more it says so (ERR_NOT_PRIMARY), and the op is routed again.
-      else if (all && lo.state === 'remote' && !this.alive.has(lo.to)) this.route(lo);
+      else if (all && lo.state === 'remote' && !this.alive.has(lo.to)) this.abandonAttempt(lo);
     }
+  }
+
+  /** The member a remote op was sent to is gone without answering: it may have applied the op. */
+  private abandonAttempt(lo: LocalOp): void {
+    if (isWriteOp(lo.op)) lo.uncertain = true;
+    this.route(lo);
   }
 
   /** `fill`: the answer of a get whose primary registered this member as a near-cache reader. */
@@ -450,6 +476,14 @@ export class Replicator {
     }
     // A write through this member completed (or failed: it may still have been applied).
     if (isWriteOp(lo.op) && lo.op.id !== undefined) this.near.invalidate(lo.op.id);
+    if (outcome instanceof SessionMeshError && lo.uncertain && DEFINITE_REFUSALS.has(outcome.code)) {
+      // A definite refusal promises the write did not and will not take effect. After an attempt
+      // that went unanswered (its member may have applied the op and may still pass it on), this
+      // member cannot promise that: the refusal is reported as what it is, indeterminate.
+      outcome = new SessionMeshError('ERR_TIMEOUT', `session ${lo.op.kind} outcome unknown: an earlier attempt got no answer (it may have been applied), and the retry was refused: ${outcome.message}`, {
+        refusedWith: outcome.code,
+      });
+    }
     if (outcome instanceof SessionMeshError) this.out.push({ type: 'complete', opId: lo.opId, error: outcome });
     else this.out.push({ type: 'complete', opId: lo.opId, result: outcome });
   }
@@ -496,6 +530,16 @@ export class Replicator {
     if (primaryIn(this.table, p) !== this.selfId) return this.finish(origin, notPrimary(p));
     if (isWriteOp(op) && !this.hasQuorum()) return this.finish(origin, noQuorum());
     const nowMs = this.nowMs;
+    const key = isWriteOp(op) ? keyOf(origin, this.selfId) : undefined;
+    if (key !== undefined) {
+      const first = this.applied.lookup(key, p);
+      if (first !== undefined) {
+        // A retry of an op applied before, here or by the primary whose delta we merged: answer
+        // with that application's result, once every copy in our table has the record.
+        const rec = this.store.get(op.id);
+        return rec === undefined ? this.finish(origin, first) : this.replicate(p, [rec], origin, first);
+      }
+    }
     try {
       const rec = this.store.get(op.id);
       // Same grace as expire(): a copy just promoted may miss the old primary's last touches.
@@ -576,10 +620,20 @@ export class Replicator {
   private replicateWire(p: number, wire: unknown[][], ids: string[], origin: Origin, result: OpResult | null): void {
     const required = this.replicasOf(p);
     const deadlineMs = origin.kind === 'local' ? (this.localOps.get(origin.opId)?.deadlineMs ?? this.nowMs + this.config.opTimeoutMs) : this.nowMs + this.config.opTimeoutMs;
-    const w: PendingWrite = { seq: this.nextSeq++, p, wire, required, acked: [], sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids };
+    const key = keyOf(origin, this.selfId);
+    let ops: AppliedOpWire[] | undefined;
+    if (key !== undefined && result !== null && (result.kind === 'create' || result.kind === 'update' || result.kind === 'destroy')) {
+      this.applied.record(key, p, result, this.nowMs);
+      ops = [[key, result]];
+    }
+    const w: PendingWrite = { seq: this.nextSeq++, p, wire, required, acked: [], sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids, ops };
     this.writes.set(w.seq, w);
-    for (const m of required) this.send(m, MessageType.ReplDelta, { p, s: w.seq, recs: w.wire });
+    for (const m of required) this.sendDelta(m, w);
     this.checkWrite(w);
+  }
+
+  private sendDelta(to: string, w: PendingWrite): void {
+    this.send(to, MessageType.ReplDelta, w.ops === undefined ? { p: w.p, s: w.seq, recs: w.wire } : { p: w.p, s: w.seq, recs: w.wire, ops: w.ops });
   }
 
   private checkWrite(w: PendingWrite): void {
@@ -634,9 +688,13 @@ export class Replicator {
     const cached = this.served.get(key);
     if (cached === 'pending') return;
     if (cached !== undefined) return this.send(from, MessageType.ReplOpReply, cached);
+    const o = body.o;
+    if (o !== undefined && !Number.isSafeInteger(o)) throw bad('op number');
     this.served.set(key, 'pending');
     while (this.served.size > this.config.dedupEntries) this.served.delete(this.served.keys().next().value as string);
-    this.execute(op, { kind: 'remote', from, reqId: r as number, nc: body.nc === true && op.kind === 'get' });
+    const origin: Origin = { kind: 'remote', from, reqId: r as number, nc: body.nc === true && op.kind === 'get' };
+    if (o !== undefined) origin.key = opKey(from, o as number);
+    this.execute(op, origin);
   }
 
   // ------------------------------------------------------------------ backup side
@@ -649,11 +707,14 @@ export class Replicator {
     // Deltas are merged from their parts: packing each into a body only for the merge to unpack
     // it again was a third of a backup's work per delta.
     const deltas = this.partsField(body.recs, p);
+    const ops = body.ops === undefined ? [] : appliedOpsFromWire(body.ops);
     if (deltas === null) return;
     for (const d of deltas) {
       const merged = this.store.mergeParts(d.id, d.lastAccessMs, d.parts);
       this.merged(merged);
     }
+    // Remembered with the data: if this copy becomes primary, a retry of the op is answered, not applied again.
+    for (const [k, result] of ops) this.applied.record(k, p, result, this.nowMs);
     this.send(from, MessageType.ReplDeltaAck, { s, ok: true });
   }
 
@@ -1423,6 +1484,16 @@ export class Replicator {
     this.out = [];
     return o;
   }
+}
+
+/** Refusals that promise the write did not and will not take effect (docs/consistency.md). */
+const DEFINITE_REFUSALS: ReadonlySet<string> = new Set(['ERR_NOT_FOUND', 'ERR_VERSION_CONFLICT', 'ERR_NO_QUORUM', 'ERR_NOT_PRIMARY']);
+
+/** The cluster-wide key of the op behind `origin` (applied-ops.ts), when it has one. */
+function keyOf(origin: Origin, selfId: string): string | undefined {
+  if (origin.kind === 'local') return opKey(selfId, origin.opId);
+  if (origin.kind === 'remote') return origin.key;
+  return undefined;
 }
 
 function partitionOfOp(op: SessionOp, partitions: number): number {
