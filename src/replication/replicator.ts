@@ -32,6 +32,7 @@ import { NearCache, type NearCacheStats } from './near-cache.js';
 import { type Invalidations, NearReaders, type NearReadersStats } from './near-readers.js';
 import { planTable, readyKey, rowsEqual } from './plan.js';
 import { type AppliedOpWire, AppliedOps, appliedOpsFromWire, opKey } from './applied-ops.js';
+import { type Accepted, type TableKey, isMajority, isOlderKey, keyOfTable, sameKey, voteOn, votersOf } from './table-votes.js';
 import { type ReplTable, isId, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
 
 export interface ReplicatorOptions {
@@ -151,6 +152,12 @@ export class Replicator {
   private lastCommitMs = -Infinity;
   /** hasQuorum() for the current table and view (null: recompute). */
   private quorumCache: boolean | null = null;
+  /** Quorum 'majority' (table-votes.ts): the newest table proposal this member voted for. */
+  private accepted: Accepted | null = null;
+  /** Coordinator under quorum 'majority': the table it proposed, and who accepted it. */
+  private proposal: { table: ReplTable; base: TableKey | null; votes: Set<string>; sentAtMs: number } | null = null;
+  /** A proposal other voters accepted, newer than our committed table: the next plan builds on it. */
+  private learned: Accepted | null = null;
   private readonly tableSentTo = new Map<string, number>();
 
   private readonly localOps = new Map<number, LocalOp>();
@@ -208,6 +215,7 @@ export class Replicator {
     this.alive = new Set(this.members.filter(isPlacementMember).map((m) => m.id));
     this.quorumCache = null;
     this.coordinatorId = coordinatorOf(this.members)?.id ?? null;
+    if (!this.isCoordinator()) this.proposal = null;
     for (const id of [...this.leavers]) if (id !== this.selfId && !this.alive.has(id)) this.leavers.delete(id);
     // Near cache: what a dead member served is dropped (its successor does not know we read it);
     // a dead reader is forgotten (a restarted process is a new member with an empty cache).
@@ -290,6 +298,7 @@ export class Replicator {
     this.at(nowMs);
     const c = this.config;
     if (this.planDirty && nowMs >= this.lastCommitMs + c.tableCommitBatchMs) this.maybePlan(false);
+    if (this.proposal !== null && nowMs >= this.proposal.sentAtMs + c.retryMs) this.sendProposal(false);
     if (this.isCoordinator() && nowMs >= this.lastRefreshMs + c.tableRefreshMs) {
       this.lastRefreshMs = nowMs;
       this.planDirty = true;
@@ -381,7 +390,7 @@ export class Replicator {
   nextDeadlineMs(): number {
     let t = Math.min(this.nextAeMs, this.expiry.nextDueMs() ?? Infinity);
     if (this.leaving && !this.leaveDone) t = Math.min(t, this.nextLeaveMsgMs);
-    const busy = this.localOps.size > 0 || this.writes.size > 0 || this.streams.size > 0 || this.handoffs.size > 0;
+    const busy = this.localOps.size > 0 || this.writes.size > 0 || this.streams.size > 0 || this.handoffs.size > 0 || this.proposal !== null;
     if (busy) t = Math.min(t, this.nowMs + this.config.retryMs);
     if (this.touches.size > 0 || this.nearTouches.size > 0) t = Math.min(t, this.nextTouchFlushMs);
     if (this.isCoordinator()) t = Math.min(t, this.lastRefreshMs + this.config.tableRefreshMs);
@@ -800,12 +809,20 @@ export class Replicator {
     // data; that table could even reach the cluster. It waits for a view that knows them (dead
     // members stay known for membership's deadRetentionMs, so real failures are still planned).
     if (this.table !== null && !this.viewKnowsTable(this.table)) return;
+    // Under quorum 'majority' one table change is voted on at a time; a membership change
+    // (urgent) supersedes it with a proposal built on it.
+    const voting = this.config.quorum === 'majority';
+    if (voting && this.proposal !== null && !urgent) return;
+    const base = voting ? this.planBase() : this.table;
+    if (base !== null && base !== this.table && !this.viewKnowsTable(base)) return;
     this.planDirty = false;
     const leaving = new Set([...this.leavers].filter((id) => this.alive.has(id)));
-    const plan = planTable(this.table, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving);
-    if (this.table !== null && rowsEqual(plan.owners, this.table.owners) && rowsEqual(plan.target, this.table.target)) return;
+    const plan = planTable(base, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving);
+    const unchanged = base !== null && rowsEqual(plan.owners, base.owners) && rowsEqual(plan.target, base.target);
+    // (A learned proposal of another coordinator is proposed again under our key, even unchanged.)
+    if (unchanged && (base === this.table || base === this.proposal?.table)) return;
     const next: ReplTable = {
-      epoch: (this.table?.epoch ?? 0) + 1,
+      epoch: (base?.epoch ?? 0) + 1,
       coordinatorId: this.selfId,
       coordinatorStartedAtMs: this.startedAtMs,
       partitions: this.config.partitions,
@@ -813,9 +830,110 @@ export class Replicator {
       owners: plan.owners,
       target: plan.target,
     };
+    if (voting) return this.propose(next, base);
+    this.commit(next);
+  }
+
+  private commit(next: ReplTable): void {
     this.lastCommitMs = this.nowMs;
     this.adopt(next, true);
     for (const id of this.alive) if (id !== this.selfId) this.sendTable(id, true);
+  }
+
+  // ------------------------------------------------------------------ table votes (quorum 'majority', table-votes.ts)
+
+  /** What the next proposal builds on: the newest of our committed table and the proposals we know voters accepted. */
+  private planBase(): ReplTable | null {
+    let base = this.table;
+    for (const t of [this.proposal?.table, this.accepted?.table, this.learned?.table]) if (t !== undefined && isNewerTable(t, base)) base = t;
+    return base;
+  }
+
+  private propose(next: ReplTable, base: ReplTable | null): void {
+    const baseKey = base === null ? null : keyOfTable(base);
+    this.proposal = { table: next, base: baseKey, votes: new Set([this.selfId]), sentAtMs: -Infinity };
+    this.accepted = { table: next, base: baseKey };
+    this.sendProposal(true);
+    this.checkProposal();
+  }
+
+  /** Sends the proposal to the voters that have not accepted it yet (all of them when `first`). */
+  private sendProposal(first: boolean): void {
+    const pr = this.proposal!;
+    pr.sentAtMs = this.nowMs;
+    const body = { t: tableToWire(pr.table), b: pr.base === null ? null : keyToWire(pr.base) };
+    for (const id of new Set([...this.votersOfCommitted(), ...votersOf(pr.table, (x) => this.hasLeft(x))])) {
+      if (id === this.selfId || pr.votes.has(id) || (!first && !this.alive.has(id))) continue;
+      this.send(id, MessageType.ReplPropose, body);
+    }
+  }
+
+  /** Commits the proposal once a majority of the committed table's voters and of its own accepted it. */
+  private checkProposal(): void {
+    const pr = this.proposal;
+    if (pr === null) return;
+    const votes = (id: string) => pr.votes.has(id);
+    if (!isMajority(this.votersOfCommitted(), votes) || !isMajority(votersOf(pr.table, (x) => this.hasLeft(x)), votes)) return;
+    this.proposal = null;
+    this.learned = null;
+    this.commit(pr.table);
+  }
+
+  private onPropose(from: string, body: Record<string, unknown>): void {
+    const t = tableFromWire(body.t);
+    const base = body.b === null ? null : keyFromWire(body.b);
+    if (t.partitions !== this.config.partitions) return this.warn('table proposal with another partition count ignored', { from, partitions: t.partitions });
+    const k = keyToWire(keyOfTable(t));
+    const vote = voteOn(t, base, this.table, this.accepted);
+    if (vote.accept) {
+      this.accepted = { table: t, base };
+      return this.send(from, MessageType.ReplVote, { k, ok: true });
+    }
+    if ('committed' in vote) return this.send(from, MessageType.ReplVote, { k, ok: false, t: tableToWire(vote.committed) });
+    const a = vote.accepted;
+    this.send(from, MessageType.ReplVote, { k, ok: false, a: tableToWire(a.table), ab: a.base === null ? null : keyToWire(a.base) });
+  }
+
+  private onVote(from: string, body: Record<string, unknown>): void {
+    const k = keyFromWire(body.k);
+    if (body.ok === true) {
+      const pr = this.proposal;
+      if (pr === null || !sameKey(k, keyOfTable(pr.table))) return;
+      pr.votes.add(from);
+      return this.checkProposal();
+    }
+    // Refused: the voter committed a table our proposal is not built on (adopt it if newer, and
+    // propose again on it), or accepted a competing proposal (build on that).
+    if (body.t !== undefined) {
+      const t = tableFromWire(body.t);
+      this.considerTable(t, from);
+      const pr = this.proposal;
+      if (pr !== null && !builtOn(pr.table, pr.base, t)) {
+        this.proposal = null;
+        this.planDirty = true;
+        this.maybePlan(true);
+      }
+      return;
+    }
+    if (body.a === undefined) throw bad('vote');
+    const a = tableFromWire(body.a);
+    const ab = body.ab === null ? null : keyFromWire(body.ab);
+    if (a.partitions !== this.config.partitions || !isNewerTable(a, this.planBase())) return;
+    this.learned = { table: a, base: ab };
+    this.planDirty = true;
+    this.maybePlan(true);
+  }
+
+  /** Voters of the committed table; before the first one, every known data member that did not leave. */
+  private votersOfCommitted(): string[] {
+    if (this.table !== null) return votersOf(this.table, (x) => this.hasLeft(x));
+    return this.members.filter((m) => m.role === 'member' && m.state !== 'left').map((m) => m.id);
+  }
+
+  /** The member announced its graceful leave to membership: it no longer votes, nor counts as a voter. */
+  private hasLeft(id: string): boolean {
+    for (const m of this.members) if (m.id === id) return m.state === 'left';
+    return false;
   }
 
   private viewKnowsTable(t: ReplTable): boolean {
@@ -828,6 +946,10 @@ export class Replicator {
     const old = this.table;
     this.table = t;
     this.quorumCache = null;
+    // Proposals this table overtook, or that were not built on it, can no longer be committed.
+    if (this.proposal !== null && !builtOn(this.proposal.table, this.proposal.base, t)) this.proposal = null;
+    if (this.accepted !== null && !builtOn(this.accepted.table, this.accepted.base, t)) this.accepted = null;
+    if (this.learned !== null && !builtOn(this.learned.table, this.learned.base, t)) this.learned = null;
     this.emit({ type: 'table', epoch: t.epoch, coordinatorId: t.coordinatorId, committedByMe });
     const gained: number[] = [];
     const lost: number[] = [];
@@ -1278,14 +1400,13 @@ export class Replicator {
   // ------------------------------------------------------------------ helpers
 
   /**
-   * Quorum 'majority': more than half of the voters are alive in this member's view. Voters are
-   * the data members the committed table names (owners and targets) that membership still knows
-   * and that did not leave: a dead member counts (without a vote) until a table without it is
-   * committed — by a side that has the majority — or until membership forgets it
-   * (deadRetentionMs). So a split's minority refuses writes, while a member replaced long ago
-   * does not: before this rule every dead member counted until forgotten, and a rolling restart
-   * of a 3-member cluster (3 dead + 3 new ids) refused all writes for 5 minutes. Before the first
-   * table: every known data member that did not leave.
+   * Quorum 'majority': more than half of the voters of the committed table are alive in this
+   * member's view (before the first table: of every known data member that did not leave).
+   * This is only the fast refusal (ERR_NO_QUORUM at once instead of a timeout): what keeps a
+   * minority from acting is that its tables never take effect without a majority's votes
+   * (table-votes.ts), so it can neither shrink the voter set nor promote its own primaries.
+   * Dead members count without a vote until a table without them is committed, which only a
+   * majority can do; members that left gracefully do not count.
    */
   private hasQuorum(): boolean {
     if (this.config.quorum === 'none') return true;
@@ -1294,30 +1415,9 @@ export class Replicator {
   }
 
   private computeQuorum(): boolean {
-    const known = new Map(this.members.map((m) => [m.id, m]));
-    const t = this.table;
-    let voters = 0;
-    let votes = 0;
-    if (t !== null) {
-      const seen = new Set<string>();
-      for (const rows of [t.owners, t.target]) {
-        for (const row of rows) {
-          for (const id of row) {
-            if (seen.has(id)) continue;
-            seen.add(id);
-            const m = known.get(id);
-            if (m === undefined || m.role !== 'member' || m.state === 'left') continue;
-            voters++;
-            if (this.alive.has(id)) votes++;
-          }
-        }
-      }
-    }
-    if (voters === 0) {
-      voters = this.members.filter((m) => m.role === 'member' && m.state !== 'left').length;
-      votes = this.alive.size;
-    }
-    return votes * 2 > voters;
+    const voters = this.votersOfCommitted();
+    if (voters.length === 0) return false;
+    return isMajority(voters, (id) => this.alive.has(id));
   }
 
   private putLocal(r: SessionRecord): void {
@@ -1455,6 +1555,10 @@ export class Replicator {
         return this.onNearInvalidate(b);
       case MessageType.NearTouches:
         return this.onNearTouches(b);
+      case MessageType.ReplPropose:
+        return this.onPropose(from, b);
+      case MessageType.ReplVote:
+        return this.onVote(from, b);
       default:
         throw bad(`unexpected message type ${type}`);
     }
@@ -1494,6 +1598,21 @@ function keyOf(origin: Origin, selfId: string): string | undefined {
   if (origin.kind === 'local') return opKey(selfId, origin.opId);
   if (origin.kind === 'remote') return origin.key;
   return undefined;
+}
+
+/** Proposal `p` (built on `base`) can still be committed over the committed table `t`: it is newer and built on t or later. */
+function builtOn(p: ReplTable, base: TableKey | null, t: ReplTable): boolean {
+  return isNewerTable(p, t) && base !== null && !isOlderKey(base, keyOfTable(t));
+}
+
+/** A table key on the wire: [epoch, coordinator start, coordinator id]. */
+function keyToWire(k: TableKey): [number, number, string] {
+  return [k.epoch, k.coordinatorStartedAtMs, k.coordinatorId];
+}
+
+function keyFromWire(x: unknown): TableKey {
+  if (!Array.isArray(x) || x.length !== 3 || !Number.isSafeInteger(x[0]) || x[0] < 0 || !Number.isSafeInteger(x[1]) || x[1] < 0 || !isId(x[2])) throw bad('table key');
+  return { epoch: x[0] as number, coordinatorStartedAtMs: x[1] as number, coordinatorId: x[2] as string };
 }
 
 function partitionOfOp(op: SessionOp, partitions: number): number {

@@ -70,6 +70,13 @@ export const MessageType = {
   NearInvalidate: 48,
   /** Near cache, reader → primary: these sessions were read from the cache, count them as accessed: {ids}. One-way. */
   NearTouches: 49,
+  /**
+   * Quorum 'majority', coordinator → the voters (replication/table-votes.ts): "accept table t,
+   * built on the table or proposal with key b?": {t: table, b: [epoch, coordinator start, id] | null}.
+   */
+  ReplPropose: 50,
+  /** The answer: {k: the proposal's key, ok: true} or {k, ok: false, t: committed table} or {k, ok: false, a: accepted proposal, ab: its base key}. */
+  ReplVote: 51,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;
