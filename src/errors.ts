@@ -37,6 +37,12 @@ export const ErrorCodes = {
   ERR_NO_QUORUM: 'ERR_NO_QUORUM',
   /** The session does not exist (or expired). */
   ERR_NOT_FOUND: 'ERR_NOT_FOUND',
+  /**
+   * This side of the cluster cannot know whether the session exists: every copy of its
+   * partition is out of reach (a network split, or all holders down). Nothing was applied;
+   * retry later. Never "not found".
+   */
+  ERR_UNAVAILABLE: 'ERR_UNAVAILABLE',
   /** A listing would exceed its bound (e.g. more sessions than a store's `all()`/`ids()` may list). */
   ERR_LIMIT: 'ERR_LIMIT',
 } as const;

@@ -17,6 +17,8 @@ import type { ReplTable } from './table.js';
 export interface Plan {
   owners: string[][];
   target: string[][];
+  /** See ReplTable.incomplete. */
+  incomplete: string[][];
 }
 
 export function readyKey(partition: number, memberId: string): string {
@@ -29,6 +31,8 @@ export function planTable(
   ready: ReadonlySet<string>,
   options: { partitions: number; replicas: ReplTable['replicas'] },
   leaving: ReadonlySet<string> = new Set(),
+  /** Every member the membership view still knows (any state): incomplete rows keep only those. */
+  known?: ReadonlySet<string>,
 ): Plan {
   const alive = new Set(live.map((m) => m.id));
   // 4. Leaving members (graceful leave) still hold their copies, so they stay in the committed
@@ -41,7 +45,7 @@ export function planTable(
   if (committed === null) {
     // First table of a cluster: nothing is stored anywhere yet, so the target is committed as is.
     const owners = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable(null, targetMembers, options);
-    return { owners, target: owners.map((r) => [...r]) };
+    return { owners, target: owners.map((r) => [...r]), incomplete: emptyRows(options.partitions) };
   }
   const rows = committed.owners.map((row) => row.filter((id) => alive.has(id)));
   // Placement gets the previous rows UNFILTERED: it drops the members that are gone itself and
@@ -57,7 +61,16 @@ export function planTable(
     if (row.length === 0) return [...want];
     return want.every((id) => row.includes(id) || ready.has(readyKey(p, id))) ? [...want] : row;
   });
-  return { owners, target };
+  // 5. A partition whose every owner is lost from view goes to new owners that hold none of its
+  //    sessions; the lost owners are remembered (incomplete) until each is back — alive again,
+  //    so its copy gets handed off to the new primary — or forgotten by membership (gone for
+  //    good). Meanwhile the owners answer "unavailable" for sessions they do not hold.
+  const incomplete = rows.map((row, p) => {
+    const lost = row.length === 0 ? committed.owners[p]! : [];
+    const still = (id: string) => !alive.has(id) && (known === undefined || known.has(id));
+    return [...new Set([...(committed.incomplete?.[p] ?? []), ...lost])].filter(still);
+  });
+  return { owners, target, incomplete };
 }
 
 /** Same owners in the same order (placement's comparison; rows here may be shorter than `replicas`). */

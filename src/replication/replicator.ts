@@ -33,7 +33,7 @@ import { type Invalidations, NearReaders, type NearReadersStats } from './near-r
 import { planTable, readyKey, rowsEqual } from './plan.js';
 import { type AppliedOpWire, AppliedOps, appliedOpsFromWire, opKey } from './applied-ops.js';
 import { type Accepted, type TableKey, isMajority, isOlderKey, keyOfTable, sameKey, voteOn, votersOf } from './table-votes.js';
-import { type ReplTable, isId, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
+import { type ReplTable, isId, isIncomplete, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
 
 export interface ReplicatorOptions {
   selfId: string;
@@ -243,6 +243,8 @@ export class Replicator {
     if (this.table.owners[p]![0] !== this.selfId) return undefined;
     this.at(nowMs);
     const rec = this.store.get(id);
+    // Not held, and maybe held by copies out of reach: submit() answers ERR_UNAVAILABLE.
+    if (rec === undefined && isIncomplete(this.table, p)) return undefined;
     const live = rec !== undefined && !rec.destroyed && !isExpired(rec, this.nowMs, this.expiryMargin(p)) ? rec : undefined;
     if (live === undefined) return { kind: 'get', session: null };
     this.touchLocal(p, live);
@@ -551,6 +553,12 @@ export class Replicator {
     }
     try {
       const rec = this.store.get(op.id);
+      // A session we do not hold in a partition whose earlier copies are out of reach may exist
+      // there: "not found" would make an app log its user out, and a write answered 404 could
+      // still show up at the heal. Creates (fresh ids) and destroys (a marker) are safe.
+      if (rec === undefined && (op.kind === 'get' || op.kind === 'update' || op.kind === 'touch') && isIncomplete(this.table!, p)) {
+        return this.finish(origin, unavailable(op.id, p));
+      }
       // Same grace as expire(): a copy just promoted may miss the old primary's last touches.
       const live = rec !== undefined && !rec.destroyed && !isExpired(rec, nowMs, this.expiryMargin(p)) ? rec : undefined;
       switch (op.kind) {
@@ -817,8 +825,14 @@ export class Replicator {
     if (base !== null && base !== this.table && !this.viewKnowsTable(base)) return;
     this.planDirty = false;
     const leaving = new Set([...this.leavers].filter((id) => this.alive.has(id)));
-    const plan = planTable(base, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving);
-    const unchanged = base !== null && rowsEqual(plan.owners, base.owners) && rowsEqual(plan.target, base.target);
+    const known = new Set(this.members.map((m) => m.id));
+    const plan = planTable(base, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving, known);
+    const someIncomplete = plan.incomplete.some((row) => row.length > 0);
+    const unchanged =
+      base !== null &&
+      rowsEqual(plan.owners, base.owners) &&
+      rowsEqual(plan.target, base.target) &&
+      (someIncomplete ? base.incomplete !== undefined && rowsEqual(plan.incomplete, base.incomplete) : !base.incomplete?.some((row) => row.length > 0));
     // (A learned proposal of another coordinator is proposed again under our key, even unchanged.)
     if (unchanged && (base === this.table || base === this.proposal?.table)) return;
     const next: ReplTable = {
@@ -829,6 +843,7 @@ export class Replicator {
       replicas: this.config.replicas,
       owners: plan.owners,
       target: plan.target,
+      ...(someIncomplete ? { incomplete: plan.incomplete } : {}),
     };
     if (voting) return this.propose(next, base);
     this.commit(next);
@@ -1591,7 +1606,7 @@ export class Replicator {
 }
 
 /** Refusals that promise the write did not and will not take effect (docs/consistency.md). */
-const DEFINITE_REFUSALS: ReadonlySet<string> = new Set(['ERR_NOT_FOUND', 'ERR_VERSION_CONFLICT', 'ERR_NO_QUORUM', 'ERR_NOT_PRIMARY']);
+const DEFINITE_REFUSALS: ReadonlySet<string> = new Set(['ERR_NOT_FOUND', 'ERR_VERSION_CONFLICT', 'ERR_NO_QUORUM', 'ERR_UNAVAILABLE', 'ERR_NOT_PRIMARY']);
 
 /** The cluster-wide key of the op behind `origin` (applied-ops.ts), when it has one. */
 function keyOf(origin: Origin, selfId: string): string | undefined {
@@ -1638,6 +1653,10 @@ function notPrimary(p: number): SessionMeshError {
 
 function noQuorum(what = 'writes are refused'): SessionMeshError {
   return new SessionMeshError('ERR_NO_QUORUM', `this member sees no majority of the cluster; ${what}`);
+}
+
+function unavailable(id: string, p: number): SessionMeshError {
+  return new SessionMeshError('ERR_UNAVAILABLE', `session ${id} may exist on members out of reach (every copy of partition ${p} is lost from view); retry later`, { id, partition: p });
 }
 
 function timeout(op?: SessionOp): SessionMeshError {

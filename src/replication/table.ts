@@ -22,6 +22,19 @@ export interface ReplTable {
   readonly owners: readonly (readonly string[])[];
   /** Per partition: where the coordinator is moving the copies (equal to owners when settled). */
   readonly target: readonly (readonly string[])[];
+  /**
+   * Per partition: the members whose copies the owners do NOT have — every owner of the
+   * partition was lost from view (a split, or all holders down) and new, empty owners took it.
+   * Until those members are back (their copies are handed off) or forgotten by membership, a
+   * session the owners do not hold may exist there: ops on it answer ERR_UNAVAILABLE, not
+   * "not found". Absent (or all rows empty): every partition's owners hold its data.
+   */
+  readonly incomplete?: readonly (readonly string[])[];
+}
+
+/** Whether p's owners may lack sessions that exist elsewhere (see ReplTable.incomplete). */
+export function isIncomplete(t: ReplTable, p: number): boolean {
+  return (t.incomplete?.[p]?.length ?? 0) > 0;
 }
 
 export function isNewerTable(a: ReplTable, b: ReplTable | null): boolean {
@@ -56,6 +69,8 @@ export interface TableWire {
   m: string[];
   o: number[][];
   t: number[][];
+  /** incomplete rows, only when some partition is incomplete. */
+  l?: number[][];
 }
 
 export function tableToWire(t: ReplTable): TableWire {
@@ -74,7 +89,9 @@ export function tableToWire(t: ReplTable): TableWire {
     );
   const o = rows(t.owners);
   const tg = rows(t.target);
-  return { e: t.epoch, c: t.coordinatorId, cs: t.coordinatorStartedAtMs, n: t.partitions, r: t.replicas, m: ids, o, t: tg };
+  const w: TableWire = { e: t.epoch, c: t.coordinatorId, cs: t.coordinatorStartedAtMs, n: t.partitions, r: t.replicas, m: ids, o, t: tg };
+  if (t.incomplete !== undefined && t.incomplete.some((row) => row.length > 0)) w.l = rows(t.incomplete);
+  return w;
 }
 
 const MAX_MEMBERS = 1024;
@@ -85,7 +102,7 @@ export function tableFromWire(x: unknown): ReplTable {
   const bad = (why: string) => new SessionMeshError('ERR_BAD_FRAME', `invalid replication table: ${why}`);
   if (typeof x !== 'object' || x === null || Array.isArray(x)) throw bad('not an object');
   const w = x as Record<string, unknown>;
-  const { e, c, cs, n, r, m, o, t } = w;
+  const { e, c, cs, n, r, m, o, t, l } = w;
   if (!Number.isSafeInteger(e) || (e as number) < 0) throw bad('epoch');
   if (!isId(c)) throw bad('coordinator id');
   if (!Number.isSafeInteger(cs) || (cs as number) < 0) throw bad('coordinator start');
@@ -93,10 +110,10 @@ export function tableFromWire(x: unknown): ReplTable {
   if (!(r === 'all' || (Number.isInteger(r) && (r as number) >= 1 && (r as number) <= 7))) throw bad('replicas');
   if (!Array.isArray(m) || m.length > MAX_MEMBERS || !m.every(isId) || new Set(m).size !== m.length) throw bad('members');
   const maxCopies = r === 'all' ? MAX_MEMBERS : (r as number);
-  const rows = (v: unknown): string[][] => {
+  const rows = (v: unknown, maxPerRow = maxCopies): string[][] => {
     if (!Array.isArray(v) || v.length !== n) throw bad('row count');
     return v.map((row: unknown) => {
-      if (!Array.isArray(row) || row.length > maxCopies) throw bad('row');
+      if (!Array.isArray(row) || row.length > maxPerRow) throw bad('row');
       const ids = row.map((i: unknown) => {
         if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= m.length) throw bad('member index');
         return m[i as number] as string;
@@ -105,7 +122,7 @@ export function tableFromWire(x: unknown): ReplTable {
       return ids;
     });
   };
-  return {
+  const table: ReplTable = {
     epoch: e as number,
     coordinatorId: c as string,
     coordinatorStartedAtMs: cs as number,
@@ -114,6 +131,8 @@ export function tableFromWire(x: unknown): ReplTable {
     owners: rows(o),
     target: rows(t),
   };
+  // (Incomplete rows accumulate the owners of successive losses: bounded by the member list.)
+  return l === undefined ? table : { ...table, incomplete: rows(l, MAX_MEMBERS) };
 }
 
 export function isId(x: unknown): x is string {

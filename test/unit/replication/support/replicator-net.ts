@@ -58,6 +58,11 @@ export class ReplicatorNet {
     this.take(at, this.rep(at).membershipChanged(this.nowMs, view));
   }
 
+  /** Tells `at` that it knows only `ids` (all alive): the others were forgotten. */
+  setViewOf(at: string, ids: string[]): void {
+    this.take(at, this.rep(at).membershipChanged(this.nowMs, ids.map((id) => member(id, this.startedAt.get(id)!))));
+  }
+
   /** Submits an op at member `at`; its outcome lands in outcomes under `label`. */
   submit(at: string, label: string, op: SessionOp): void {
     const opId = this.nextOpId++;
