@@ -269,6 +269,10 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
         break;
       case 'sessionExpired':
         break;
+      case 'unreachable':
+        if (e.members.length > 0) this.logger.warn({ unreachable: e.members.map((id) => this.membership.member(id)?.name ?? id) }, 'members alive but not answering this primary; reported to the coordinator, which moves their copies');
+        else this.logger.info({}, 'every backup answers this primary again');
+        break;
     }
     this.emit('replication', e);
   }

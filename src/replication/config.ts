@@ -19,6 +19,12 @@ export interface ReplicationConfig {
   readonly opTimeoutMs: number;
   /** Unanswered requests, deltas and chunks are sent again after this (the network may drop them). */
   readonly retryMs: number;
+  /**
+   * A backup or migration target that membership says is alive but that has left this primary's
+   * deltas or chunks unacknowledged this long is reported to the coordinator, which takes it out
+   * of this primary's rows (reachability.ts: a non-transitive split must degrade, not collapse).
+   */
+  readonly unreachableAfterMs: number;
   /** Encoded bytes per migration / handoff / repair message (one session larger than this moves alone). */
   readonly migrationChunkBytes: number;
   /** Unacknowledged chunks per migration stream (backpressure). */
@@ -69,6 +75,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = Object.freeze({
   quorum: 'none',
   opTimeoutMs: 5_000,
   retryMs: 250,
+  unreachableAfterMs: 1_000,
   migrationChunkBytes: 256 * 1024,
   maxChunksInFlight: 4,
   antiEntropyIntervalMs: 5_000,
@@ -92,7 +99,7 @@ export function resolveReplicationConfig(options: Partial<ReplicationConfig> = {
   if (c.replicas !== 'all' && !(Number.isInteger(c.replicas) && c.replicas >= 1 && c.replicas <= 7)) throw bad("replicas must be 1..7 or 'all'");
   if (!['all', 'one', 'none'].includes(c.ack)) throw bad("ack must be 'all', 'one' or 'none'");
   if (!['none', 'majority'].includes(c.quorum)) throw bad("quorum must be 'none' or 'majority'");
-  for (const k of ['opTimeoutMs', 'retryMs', 'migrationChunkBytes', 'maxChunksInFlight', 'antiEntropyIntervalMs', 'tableRefreshMs', 'tableCommitBatchMs', 'touchFlushMs', 'maxIdDraws', 'defaultMaxIdleMs', 'dedupEntries'] as const) {
+  for (const k of ['opTimeoutMs', 'retryMs', 'unreachableAfterMs', 'migrationChunkBytes', 'maxChunksInFlight', 'antiEntropyIntervalMs', 'tableRefreshMs', 'tableCommitBatchMs', 'touchFlushMs', 'maxIdDraws', 'defaultMaxIdleMs', 'dedupEntries'] as const) {
     if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw bad(`${k} must be a positive integer`);
   }
   if (!(Number.isInteger(c.expiryGraceMs) && c.expiryGraceMs >= 0)) throw bad('expiryGraceMs must be a non-negative integer');

@@ -11,6 +11,12 @@ export type ReplicationEvent =
   | { type: 'migrationFinished'; partition: number; target: string }
   | { type: 'sessionExpired'; id: string }
   /**
+   * As a primary: these members are alive in the membership view but left our deltas or chunks
+   * unanswered for unreachableAfterMs (a non-transitive split?); reported to the coordinator,
+   * which takes them out of our rows. Emitted when the list changes (empty: all answer again).
+   */
+  | { type: 'unreachable'; members: string[] }
+  /**
    * After leave(): no committed table lists this member any more (the coordinator, or when this
    * member coordinates, its successor, confirmed that table), every copy it held was handed off
    * and acknowledged, and no op of its own is in flight. The node may now leave membership and exit.

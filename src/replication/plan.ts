@@ -33,6 +33,8 @@ export function planTable(
   leaving: ReadonlySet<string> = new Set(),
   /** Every member the membership view still knows (any state): incomplete rows keep only those. */
   known?: ReadonlySet<string>,
+  /** cut(primary, peer): the primary reported the live member `peer` unreachable (reachability.ts). */
+  cut: (primary: string, peer: string) => boolean = () => false,
 ): Plan {
   const alive = new Set(live.map((m) => m.id));
   // 4. Leaving members (graceful leave) still hold their copies, so they stay in the committed
@@ -47,7 +49,13 @@ export function planTable(
     const owners = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable(null, targetMembers, options);
     return { owners, target: owners.map((r) => [...r]), incomplete: emptyRows(options.partitions) };
   }
-  const rows = committed.owners.map((row) => row.filter((id) => alive.has(id)));
+  // 6. A backup its primary reported unreachable (alive, but cut off from the primary: a
+  //    non-transitive split) leaves that primary's committed rows like a dead one; it comes back
+  //    through the usual migration once the primary reaches it.
+  const rows = committed.owners.map((row) => {
+    const up = row.filter((id) => alive.has(id));
+    return up.filter((id, i) => i === 0 || !cut(up[0]!, id));
+  });
   // Placement gets the previous rows UNFILTERED: it drops the members that are gone itself and
   // locks in the promotion of a dead primary's first surviving backup (assignment.ts carryOver),
   // so the target keeps the primary rule 1 promoted. Filtering here hid the death from it: the

@@ -32,6 +32,7 @@ import { NearCache, type NearCacheStats } from './near-cache.js';
 import { type Invalidations, NearReaders, type NearReadersStats } from './near-readers.js';
 import { planTable, readyKey, rowsEqual } from './plan.js';
 import { type AppliedOpWire, AppliedOps, appliedOpsFromWire, opKey } from './applied-ops.js';
+import { CutReports, Unreachable } from './reachability.js';
 import { type Accepted, type TableKey, isMajority, isOlderKey, keyOfTable, sameKey, voteOn, votersOf } from './table-votes.js';
 import { type ReplTable, isId, isIncomplete, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
 
@@ -158,6 +159,13 @@ export class Replicator {
   private proposal: { table: ReplTable; base: TableKey | null; votes: Set<string>; sentAtMs: number } | null = null;
   /** A proposal other voters accepted, newer than our committed table: the next plan builds on it. */
   private learned: Accepted | null = null;
+  /** As a primary: live members that leave our deltas and chunks unanswered (reachability.ts). */
+  private readonly unreachable = new Unreachable();
+  private nextCutReportMs = 0;
+  /** The last list reported (logged only when it changes). */
+  private lastCutReport = '';
+  /** As the coordinator: which primaries cannot reach which members. */
+  private readonly cuts = new CutReports();
   private readonly tableSentTo = new Map<string, number>();
 
   private readonly localOps = new Map<number, LocalOp>();
@@ -354,6 +362,7 @@ export class Replicator {
     }
     if (nowMs >= this.nextTouchFlushMs) this.flushTouches();
     this.applied.expire(nowMs);
+    this.checkReachability();
     if (this.leaving && !this.leaveDone && nowMs >= this.nextLeaveMsgMs) this.sendLeave();
     this.expire();
     if (nowMs >= this.nextAeMs) {
@@ -650,6 +659,7 @@ export class Replicator {
   }
 
   private sendDelta(to: string, w: PendingWrite): void {
+    this.unreachable.sent(to, this.nowMs);
     this.send(to, MessageType.ReplDelta, w.ops === undefined ? { p: w.p, s: w.seq, recs: w.wire } : { p: w.p, s: w.seq, recs: w.wire, ops: w.ops });
   }
 
@@ -742,6 +752,7 @@ export class Replicator {
     const w = this.writes.get(s as number);
     if (w === undefined || !w.required.includes(from)) return;
     if (!w.acked.includes(from)) w.acked.push(from);
+    this.unreachable.answered(from);
     this.checkWrite(w);
   }
 
@@ -826,7 +837,7 @@ export class Replicator {
     this.planDirty = false;
     const leaving = new Set([...this.leavers].filter((id) => this.alive.has(id)));
     const known = new Set(this.members.map((m) => m.id));
-    const plan = planTable(base, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving, known);
+    const plan = planTable(base, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving, known, (primary, peer) => this.cuts.cut(primary, peer));
     const someIncomplete = plan.incomplete.some((row) => row.length > 0);
     const unchanged =
       base !== null &&
@@ -853,6 +864,52 @@ export class Replicator {
     this.lastCommitMs = this.nowMs;
     this.adopt(next, true);
     for (const id of this.alive) if (id !== this.selfId) this.sendTable(id, true);
+  }
+
+  // ------------------------------------------------------------------ reachability (reachability.ts)
+
+  /**
+   * As a primary: reports the live members that left our deltas or chunks unanswered for
+   * unreachableAfterMs. As the coordinator: forgets reports no longer renewed.
+   */
+  private checkReachability(): void {
+    if (this.isCoordinator() && this.cuts.expire(this.nowMs)) {
+      this.planDirty = true;
+      this.maybePlan(false);
+    }
+    if (this.nowMs < this.nextCutReportMs) return;
+    const ids = this.unreachable.list(this.nowMs, this.config.unreachableAfterMs, (peer) => this.alive.has(peer) && this.owesAck(peer));
+    const key = ids.join();
+    if (key !== this.lastCutReport) this.emit({ type: 'unreachable', members: ids });
+    this.lastCutReport = key;
+    if (ids.length === 0) return;
+    this.nextCutReportMs = this.nowMs + 2 * this.config.retryMs;
+    if (this.isCoordinator()) return this.onCutReport(this.selfId, ids);
+    // Also to every data member we reach: in a non-transitive split the coordinator may be
+    // across the cut from us but not from them (they pass it on once).
+    for (const id of this.alive) if (id !== this.selfId && !ids.includes(id)) this.send(id, MessageType.ReplUnreachable, { r: this.selfId, ids });
+  }
+
+  /** Whether `peer` still has a delta or chunk of ours to acknowledge. */
+  private owesAck(peer: string): boolean {
+    for (const w of this.writes.values()) if (w.required.includes(peer) && !w.acked.includes(peer)) return true;
+    for (const s of this.streams.values()) if (s.to === peer && s.inflight.size > 0) return true;
+    return false;
+  }
+
+  private onUnreachable(from: string, body: Record<string, unknown>): void {
+    const { r, ids } = body;
+    if (!isId(r) || !Array.isArray(ids) || ids.length > 1024 || !ids.every(isId)) throw bad('unreachable report');
+    if (this.isCoordinator()) return this.onCutReport(r, ids as string[]);
+    if (body.f === undefined && this.coordinatorId !== null && this.coordinatorId !== from) this.send(this.coordinatorId, MessageType.ReplUnreachable, { r, ids, f: 1 });
+  }
+
+  private onCutReport(reporter: string, ids: string[]): void {
+    // Valid for a few report periods: the reporter renews it while the cut lasts.
+    if (this.cuts.report(reporter, ids, this.nowMs + 8 * this.config.retryMs)) {
+      this.planDirty = true;
+      this.maybePlan(true);
+    }
   }
 
   // ------------------------------------------------------------------ table votes (quorum 'majority', table-votes.ts)
@@ -1058,6 +1115,7 @@ export class Replicator {
       s.afterId = chunk.nextAfterId;
       const body = { p: s.p, m: s.id, c, recs: chunk.records.map(recordToWire), last: s.exhausted };
       s.inflight.set(c, { body, sentAtMs: this.nowMs });
+      this.unreachable.sent(s.to, this.nowMs);
       this.send(s.to, MessageType.ReplChunk, body);
     }
     if (s.exhausted && s.inflight.size === 0 && !s.done) {
@@ -1090,6 +1148,7 @@ export class Replicator {
     for (const s of this.streams.values()) {
       if (s.id === m && s.to === from) {
         s.inflight.delete(c as number);
+        this.unreachable.answered(from);
         this.pump(s);
         return;
       }
@@ -1574,6 +1633,8 @@ export class Replicator {
         return this.onPropose(from, b);
       case MessageType.ReplVote:
         return this.onVote(from, b);
+      case MessageType.ReplUnreachable:
+        return this.onUnreachable(from, b);
       default:
         throw bad(`unexpected message type ${type}`);
     }

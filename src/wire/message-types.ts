@@ -77,6 +77,12 @@ export const MessageType = {
   ReplPropose: 50,
   /** The answer: {k: the proposal's key, ok: true} or {k, ok: false, t: committed table} or {k, ok: false, a: accepted proposal, ab: its base key}. */
   ReplVote: 51,
+  /**
+   * A primary → the coordinator (and, to cross a non-transitive split, → every data member it
+   * reaches, which pass it on once with f: 1): "r cannot reach these members":
+   * {r: reporter id, ids: member id[], f?: 1}. Resent while it lasts (replication/reachability.ts).
+   */
+  ReplUnreachable: 52,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;
