@@ -534,18 +534,17 @@ export class Replicator {
           const u = applyUpdate(live, op.update, opts);
           this.putLocal(u.record);
           const result: OpResult = { kind: 'update', version: u.record.version, changed: u.changed };
+          // Every name the update gives is written with a fresh stamp (update.ts), equal values
+          // and absent deletes included: only an update that names nothing is a mere touch.
           if (!u.changed) {
             this.touchLocal(p, u.record);
-            // Values equal to ours may come from a write of a previous primary that never reached
-            // every backup (it was not acknowledged). Acknowledging them now makes them ours to
-            // keep: replicate the record (a merge, idempotent) unless the update named nothing.
-            const named = Object.keys(op.update.set ?? {}).length + (op.update.delete?.length ?? 0) > 0 || op.update.maxIdleMs !== undefined;
-            return named ? this.replicate(p, [u.record], origin, result) : this.finish(origin, result);
+            return this.finish(origin, result);
           }
           return this.replicateWire(p, [u.deltaWire], [op.id], origin, result);
         }
         case 'destroy': {
-          // Already destroyed: the marker may stem from an unacknowledged write (see update), replicate it.
+          // Already destroyed: the marker may stem from a write that was never acknowledged (not on
+          // every backup), replicate it. (destroyed is an OR: nothing can win over it.)
           if (rec?.destroyed === true) return this.replicate(p, [rec], origin, { kind: 'destroy', destroyed: false });
           // Unknown here (e.g. a split: the other side holds it) still leaves a destroyed marker,
           // so the session cannot come back when the copies merge.

@@ -9,7 +9,7 @@ import { mergeRecords } from '../../../src/session/merge.js';
 import { type BodyParts, bodyData, packBody, unpackBody } from '../../../src/session/packed.js';
 import { attributeCount, recordFromParts, toPlainData, touch } from '../../../src/session/record.js';
 import { applyUpdate, createRecord } from '../../../src/session/update.js';
-import { decodeValue, encodeValue, encodedSize, sessionPackr } from '../../../src/session/values.js';
+import { type Encoded, decodeValue, encodeValue, encodedEqual, encodedSize, sessionPackr } from '../../../src/session/values.js';
 import { SESSION_ID, recordArb, recordOf, typesOf, valueArb } from './arbitraries.js';
 
 const s = (wallMs: number, logical = 0, nodeId = 'n1'): Hlc => ({ wallMs, logical, nodeId });
@@ -151,13 +151,16 @@ describe('encoded values', () => {
     );
   });
 
-  it('an update with the same value in another key order is still a no-op (deep equality)', () => {
+  it('the same value in another key order is deep-equal (encodedEqual); written again, re-stamped', () => {
     const r0 = createRecord(SESSION_ID, { a: { x: 1, y: [{ p: 1, q: 2 }] } }, { stamp: s(1), nowMs: 0, maxIdleMs: 1000 });
     const u = applyUpdate(r0, { set: { a: { y: [{ q: 2, p: 1 }], x: 1 } } }, { stamp: s(2), nowMs: 1 });
-    assert.equal(u.changed, false);
-    assert.equal(u.record.version, 1);
+    // Every named attribute is written (update.ts), an equal value included: the stamp is the write's.
+    assert.equal(u.changed, true);
+    assert.equal(u.record.version, 2);
+    assert.ok(encodedEqual(u.record.attrs[1] as Encoded, r0.attrs[1] as Encoded));
+    assert.deepEqual(u.record.attrs[2], s(2));
     const v = applyUpdate(r0, { set: { a: { x: 2, y: [{ p: 1, q: 2 }] } } }, { stamp: s(2), nowMs: 1 });
-    assert.equal(v.changed, true, 'same length, other bytes, not equal: a change');
+    assert.ok(!encodedEqual(v.record.attrs[1] as Encoded, r0.attrs[1] as Encoded), 'same length, other bytes, not equal');
   });
 });
 
