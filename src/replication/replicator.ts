@@ -11,7 +11,7 @@
  * The coordinator (oldest live data member) plans tables (plan.ts) and commits them.
  */
 import type { Random } from '../clock/clock.js';
-import { HybridClock } from '../clock/hlc.js';
+import { type Hlc, HybridClock } from '../clock/hlc.js';
 import { ErrorCodes, type ErrorCode, SessionMeshError, isSessionMeshError } from '../errors.js';
 import type { MemberRecord } from '../membership/member.js';
 import { type PartitionTable, coordinatorOf, drawLocalSessionId, isPlacementMember, partitionOf } from '../placement/index.js';
@@ -765,6 +765,7 @@ export class Replicator {
   private adopt(t: ReplTable, committedByMe: boolean): void {
     const old = this.table;
     this.table = t;
+    this.hlc.advanceEpoch(t.epoch); // our writes from now on rank above every older table's (hlc.ts)
     this.quorumCache = null;
     this.emit({ type: 'table', epoch: t.epoch, coordinatorId: t.coordinatorId, committedByMe });
     const gained: number[] = [];
@@ -1200,7 +1201,16 @@ export class Replicator {
         this.expiry.schedule(id, expiresAtMs(rec) + margin);
         continue;
       }
-      const d = destroyRecord(rec, { stamp: writeStamp(this.hlc, rec), nowMs: this.nowMs });
+      let stamp: Hlc;
+      try {
+        stamp = writeStamp(this.hlc, rec);
+      } catch (err) {
+        // Written under a newer table than ours: we are a stale primary, it is not ours to expire.
+        if (!isSessionMeshError(err, 'ERR_NOT_PRIMARY')) throw err;
+        this.expiry.schedule(id, this.nowMs + this.config.retryMs);
+        continue;
+      }
+      const d = destroyRecord(rec, { stamp, nowMs: this.nowMs });
       this.putLocal(d);
       this.emit({ type: 'sessionExpired', id });
       this.replicate(p, [d], { kind: 'internal' }, null);

@@ -101,12 +101,27 @@ export interface CreateOptions extends WriteOptions {
 /**
  * A stamp for writing to `record`: newer than everything in it, as applyUpdate/destroyRecord
  * require, even when the record came from a member whose clock is ahead (failover, migration).
+ *
+ * Stamps rank by table epoch first (hlc.ts): a record stamped under a newer epoch than the
+ * clock's was written by the primary of a table this member has not adopted yet, so this member
+ * is a stale primary. It must not write (its write would lose to the newer primary's anyway, or
+ * worse, be acknowledged and then lose): ERR_NOT_PRIMARY, and the requester retries once it
+ * learns the newer table. Nothing has been changed when it throws.
  */
 export function writeStamp(hlc: HybridClock, record: SessionRecord): Hlc {
-  if (compareHlc(hlc.current(), record.stamp) >= 0) return hlc.now();
-  const stamp = hlc.receive(record.stamp);
+  const current = record.stamp;
+  if (current.epoch > hlc.epoch) {
+    throw new SessionMeshError('ERR_NOT_PRIMARY', `session ${record.id} was written under table epoch ${current.epoch}, newer than this member's ${hlc.epoch}`, {
+      id: record.id,
+      epoch: current.epoch,
+      ownEpoch: hlc.epoch,
+    });
+  }
+  // An older epoch: any stamp of ours is newer. The same one: newer in (wallMs, logical) too.
+  if (current.epoch < hlc.epoch || compareHlc(hlc.current(), current) >= 0) return hlc.now();
+  const stamp = hlc.receive(current);
   // Stored stamps passed the drift check when they arrived, and our clock only moves forward.
-  if (stamp === null) throw new Error(`record ${record.id} carries a stamp beyond the drift bound: ${formatHlc(record.stamp)}`);
+  if (stamp === null) throw new Error(`record ${record.id} carries a stamp beyond the drift bound: ${formatHlc(current)}`);
   return stamp;
 }
 

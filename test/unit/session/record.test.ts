@@ -276,4 +276,36 @@ describe('writeStamp', () => {
     assert.doesNotThrow(() => applyUpdate(r0, { set: { a: 2 } }, { stamp, nowMs: slowClock.nowMs() }));
     assert.ok(compareHlc(writeStamp(slow, r0), stamp) > 0, 'and a plain tick once the clock is past it');
   });
+
+  it('refuses (ERR_NOT_PRIMARY) a record written under a newer epoch than the clock has adopted, and leaves the clock alone', () => {
+    const newer = setup(5_000);
+    newer.hlc.advanceEpoch(8);
+    const r0 = createRecord(SESSION_ID, { a: 1 }, { ...newer.w(), maxIdleMs: 1000 });
+    const stale = new HybridClock('stale-primary', new ManualClock(9_000));
+    stale.advanceEpoch(7);
+    const before = stale.current();
+    assert.throws(
+      () => writeStamp(stale, r0),
+      (e: unknown) => isSessionMeshError(e, 'ERR_NOT_PRIMARY') && e.details?.epoch === 8 && e.details?.ownEpoch === 7,
+    );
+    assert.equal(stale.current(), before, 'no stamp issued, nothing received');
+    stale.advanceEpoch(8);
+    const stamp = writeStamp(stale, r0);
+    assert.ok(compareHlc(stamp, r0.stamp) > 0);
+    assert.equal(stamp.epoch, 8);
+  });
+
+  it('writes over an older epoch with the clock’s own epoch, whatever the record’s wall time', () => {
+    const old = setup(9_000); // a clock ahead of ours (within the drift bound)
+    old.hlc.advanceEpoch(3);
+    const r0 = createRecord(SESSION_ID, { a: 1 }, { ...old.w(), maxIdleMs: 1000 });
+    const clock = new ManualClock(5_000);
+    const hlc = new HybridClock('new-primary', clock);
+    hlc.advanceEpoch(4);
+    const stamp = writeStamp(hlc, r0);
+    assert.equal(stamp.epoch, 4);
+    assert.equal(stamp.wallMs, 5_000, 'its own wall time: the older epoch is beaten without taking the record’s');
+    assert.ok(compareHlc(stamp, r0.stamp) > 0);
+    assert.doesNotThrow(() => applyUpdate(r0, { set: { a: 2 } }, { stamp, nowMs: clock.nowMs() }));
+  });
 });
