@@ -11,7 +11,7 @@
  * The coordinator (oldest live data member) plans tables (plan.ts) and commits them.
  */
 import type { Random } from '../clock/clock.js';
-import { HybridClock } from '../clock/hlc.js';
+import { type Hlc, HybridClock } from '../clock/hlc.js';
 import { ErrorCodes, type ErrorCode, SessionMeshError, isSessionMeshError } from '../errors.js';
 import type { MemberRecord } from '../membership/member.js';
 import { type PartitionTable, coordinatorOf, drawLocalSessionId, isPlacementMember, partitionOf } from '../placement/index.js';
@@ -604,18 +604,17 @@ export class Replicator {
           const u = applyUpdate(live, op.update, opts);
           this.putLocal(u.record);
           const result: OpResult = { kind: 'update', version: u.record.version, changed: u.changed };
+          // Every name the update gives is written with a fresh stamp (update.ts), equal values
+          // and absent deletes included: only an update that names nothing is a mere touch.
           if (!u.changed) {
             this.touchLocal(p, u.record);
-            // Values equal to ours may come from a write of a previous primary that never reached
-            // every backup (it was not acknowledged). Acknowledging them now makes them ours to
-            // keep: replicate the record (a merge, idempotent) unless the update named nothing.
-            const named = Object.keys(op.update.set ?? {}).length + (op.update.delete?.length ?? 0) > 0 || op.update.maxIdleMs !== undefined;
-            return named ? this.replicate(p, [u.record], origin, result) : this.finish(origin, result);
+            return this.finish(origin, result);
           }
           return this.replicateWire(p, [u.deltaWire], [op.id], origin, result);
         }
         case 'destroy': {
-          // Already destroyed: the marker may stem from an unacknowledged write (see update), replicate it.
+          // Already destroyed: the marker may stem from a write that was never acknowledged (not on
+          // every backup), replicate it. (destroyed is an OR: nothing can win over it.)
           if (rec?.destroyed === true) return this.replicate(p, [rec], origin, { kind: 'destroy', destroyed: false });
           // Unknown here (e.g. a split: the other side holds it) still leaves a destroyed marker,
           // so the session cannot come back when the copies merge.
@@ -1017,6 +1016,7 @@ export class Replicator {
   private adopt(t: ReplTable, committedByMe: boolean): void {
     const old = this.table;
     this.table = t;
+    this.hlc.advanceEpoch(t.epoch); // our writes from now on rank above every older table's (hlc.ts)
     this.quorumCache = null;
     // Proposals this table overtook, or that were not built on it, can no longer be committed.
     if (this.proposal !== null && !builtOn(this.proposal.table, this.proposal.base, t)) this.proposal = null;
@@ -1458,7 +1458,16 @@ export class Replicator {
         this.expiry.schedule(id, expiresAtMs(rec) + margin);
         continue;
       }
-      const d = destroyRecord(rec, { stamp: writeStamp(this.hlc, rec), nowMs: this.nowMs });
+      let stamp: Hlc;
+      try {
+        stamp = writeStamp(this.hlc, rec);
+      } catch (err) {
+        // Written under a newer table than ours: we are a stale primary, it is not ours to expire.
+        if (!isSessionMeshError(err, 'ERR_NOT_PRIMARY')) throw err;
+        this.expiry.schedule(id, this.nowMs + this.config.retryMs);
+        continue;
+      }
+      const d = destroyRecord(rec, { stamp, nowMs: this.nowMs });
       this.putLocal(d);
       this.emit({ type: 'sessionExpired', id });
       this.replicate(p, [d], { kind: 'internal' }, null);

@@ -2,13 +2,15 @@
  * Wire form of a session record or delta (deltas are record fragments), used by replication,
  * anti-entropy and migration. A msgpack tuple, no field names:
  *
- *   [format = 1, id, version, createdAtMs, lastAccessMs, maxIdleMs, destroyed,
+ *   [format = 2, id, version, createdAtMs, lastAccessMs, maxIdleMs, destroyed,
  *    nodes: string[],                     // distinct stamp node ids
- *    stamps: number[],                    // flat (wallMs, logical, nodeIndex) triples
+ *    stamps: number[],                    // flat (epoch, wallMs, logical, nodeIndex) quads
  *    stampIndex, maxIdleStampIndex,
  *    attrs: unknown[]]                    // flat (name, stampIndex*2 + deleted, value|null), sorted by name
  *
  * A delta carrying one update has one stamp and one node id however many attributes it sets.
+ * Format 1 had no epoch in its stamps (triples); format 2 ranks stamps by table epoch first
+ * (hlc.ts), and a format-1 tuple is refused.
  * Decoding validates everything (types, ranges, sort order, stamp invariants, every value
  * re-checked and copied by the value rules) and fails only with ERR_BAD_FRAME.
  */
@@ -22,8 +24,10 @@ import { type SessionRecord, recordFromParts } from './record.js';
 import { MAX_STAMP_NODES, StampTable } from './stamp-table.js';
 import { RESERVED_KEYS, ValueCloner, encodeValue, flatString, isWellFormed, sessionPackr } from './values.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 const FIELDS = 12;
+/** Numbers per stamp in the flat stamps array: epoch, wallMs, logical, node index. */
+const STAMP_FIELDS = 4;
 const MAX_TIME_MS = 2 ** 48 - 1;
 
 export function recordToWire(record: SessionRecord): unknown[] {
@@ -52,12 +56,13 @@ export function wireFromParts(id: string, lastAccessMs: number, r: BodyParts, va
     attrs[i + 1] = table.indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0);
     attrs[i + 2] = dead ? null : valueOf(t[i] as string);
   }
-  const stamps = new Array<number>(table.size * 3);
+  const stamps = new Array<number>(table.size * STAMP_FIELDS);
   for (let k = 0; k < table.size; k++) {
     const h = table.stamps[k]!;
-    stamps[3 * k] = h.wallMs;
-    stamps[3 * k + 1] = h.logical;
-    stamps[3 * k + 2] = table.nodeOf[k]!;
+    stamps[STAMP_FIELDS * k] = h.epoch;
+    stamps[STAMP_FIELDS * k + 1] = h.wallMs;
+    stamps[STAMP_FIELDS * k + 2] = h.logical;
+    stamps[STAMP_FIELDS * k + 3] = table.nodeOf[k]!;
   }
   const nodes = table.nodes.slice(0, table.nodeCount);
   table.reset(); // let go of the stamps
@@ -86,7 +91,7 @@ export function wireSize(record: SessionRecord): number {
       let n = nodes.indexOf(h.nodeId);
       if (n < 0) n = nodes.push(h.nodeId) - 1;
       i = stamps.push(h) - 1;
-      stampBytes += uintSize(h.wallMs) + uintSize(h.logical) + uintSize(n);
+      stampBytes += uintSize(h.epoch) + uintSize(h.wallMs) + uintSize(h.logical) + uintSize(n);
     }
     return i;
   };
@@ -96,7 +101,7 @@ export function wireSize(record: SessionRecord): number {
     const dead = t[i + 1] === TOMBSTONE;
     size += strSize(t[i] as string) + uintSize(indexOf(t[i + 2] as Hlc) * 2 + (dead ? 1 : 0)) + (dead ? 1 : (t[i + 1] as string).length);
   }
-  size += arraySize(t.length) + arraySize(nodes.length) + arraySize(stamps.length * 3) + stampBytes;
+  size += arraySize(t.length) + arraySize(nodes.length) + arraySize(stamps.length * STAMP_FIELDS) + stampBytes;
   for (const n of nodes) size += strSize(n);
   return size;
 }
@@ -173,18 +178,19 @@ function fromWire(wire: unknown, limits: SessionLimits): WireParts {
   if (!isValidMaxIdleMs(maxIdleMs)) throw bad('bad maxIdleMs');
   if (typeof destroyed !== 'boolean') throw bad('bad destroyed');
   if (!Array.isArray(nodes) || !Array.isArray(flatStamps) || !Array.isArray(flatAttrs)) throw bad('bad tables');
-  if (flatStamps.length === 0 || flatStamps.length % 3 !== 0 || flatAttrs.length % STRIDE !== 0) throw bad('bad table lengths');
+  if (flatStamps.length === 0 || flatStamps.length % STAMP_FIELDS !== 0 || flatAttrs.length % STRIDE !== 0) throw bad('bad table lengths');
 
-  if (nodes.length === 0 || nodes.length > flatStamps.length / 3 || nodes.length > MAX_STAMP_NODES) throw bad('bad node table');
+  if (nodes.length === 0 || nodes.length > flatStamps.length / STAMP_FIELDS || nodes.length > MAX_STAMP_NODES) throw bad('bad node table');
   const nodeIds = (nodes as unknown[]).map((n) => {
     if (!isValidNodeId(n)) throw bad('bad node id');
     return n;
   });
   const stamps: Hlc[] = [];
-  for (let i = 0; i < flatStamps.length; i += 3) {
-    const n = flatStamps[i + 2] as unknown;
+  for (let i = 0; i < flatStamps.length; i += STAMP_FIELDS) {
+    const n = flatStamps[i + 3] as unknown;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= nodeIds.length) throw bad('bad stamp node index');
-    stamps.push(hlcOf(flatStamps[i], flatStamps[i + 1], nodeIds[n]));
+    // hlcOf validates each part (epoch: a safe non-negative integer) with ERR_BAD_FRAME.
+    stamps.push(hlcOf(flatStamps[i], flatStamps[i + 1], flatStamps[i + 2], nodeIds[n]));
   }
   const stampAt = (i: unknown): Hlc => {
     if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= stamps.length) throw bad('bad stamp index');

@@ -51,6 +51,7 @@ function num(n: number): void {
 }
 
 function stamp(h: Hlc): void {
+  num(h.epoch);
   num(h.wallMs);
   num(h.logical);
   str(h.nodeId);

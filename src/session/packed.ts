@@ -21,6 +21,7 @@
  *  35  mapAt        4 bytes: offset of the data map
  *  39  stamps       S × 12 bytes: wallMs 6, logical 4, node index 2; stamps[0] is the record stamp
  *      nodes        N × (varint byte length, UTF-8)
+ *      epochs       S × varint: the epoch of stamps[k] (hlc.ts; one byte below 128, two below 16384)
  *      A            varint: number of attribute entries, sorted by name as in attrs.ts
  *      entries      A × (varint stampIndex*2 + deleted, then
  *                        deleted: varint name length, UTF-8 name; live: varint value length)
@@ -35,7 +36,7 @@
  * (codec.ts). So equal contents give equal bodies: the body is canonical, and comparing two
  * bodies compares the replicated state.
  */
-import type { Hlc } from '../clock/hlc.js';
+import { type Hlc, isValidEpoch } from '../clock/hlc.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE } from './attrs.js';
 import { digestOfParts } from './digest.js';
 import { StampTable } from './stamp-table.js';
@@ -146,7 +147,13 @@ export function packBody(id: string, parts: BodyParts): string {
     utf8Nodes[k] = node;
     nodesSize += varintBytes(node.length) + node.length;
   }
-  const mapAt = OFF_STAMPS + table.size * STAMP_BYTES + nodesSize + indexSize;
+  let epochsSize = 0;
+  for (let k = 0; k < table.size; k++) {
+    const e = stamps[k]!.epoch;
+    if (!isValidEpoch(e)) throw new Error(`session body: bad stamp epoch ${e}`);
+    epochsSize += varintBytes(e);
+  }
+  const mapAt = OFF_STAMPS + table.size * STAMP_BYTES + nodesSize + epochsSize + indexSize;
 
   const out = sharedWriter;
   out.reset();
@@ -167,6 +174,7 @@ export function packBody(id: string, parts: BodyParts): string {
     out.varint(utf8Nodes[k]!.length);
     out.text(utf8Nodes[k]!);
   }
+  for (let k = 0; k < table.size; k++) out.varint(stamps[k]!.epoch);
   out.varint(entries);
   for (let e = 0, i = 0; i < t.length; e++, i += STRIDE) {
     out.varint(kinds[e]!);
@@ -365,7 +373,8 @@ export function unpackBody(body: string): UnpackedBody {
   for (let k = 0; k < n; k++) nodes[k] = text(body, varint(body));
   const stamps = new Array<Hlc>(s);
   for (let k = 0, p = OFF_STAMPS; k < s; k++, p += STAMP_BYTES) {
-    stamps[k] = { wallMs: readStr(body, p, 6), logical: readStr(body, p + 6, 4), nodeId: nodes[readStr(body, p + 10, 2)]! };
+    // (epoch first: the epochs follow the nodes, read in order at pos)
+    stamps[k] = { epoch: varint(body), wallMs: readStr(body, p, 6), logical: readStr(body, p + 6, 4), nodeId: nodes[readStr(body, p + 10, 2)]! };
   }
   const entries = varint(body);
   const attrs: unknown[] = entries === 0 ? (EMPTY_TABLE as unknown[]) : new Array<unknown>(entries * STRIDE);
@@ -441,13 +450,18 @@ export function bodyStamp(body: string, which: 0 | 1): Hlc {
   const k = which === 1 && body.charCodeAt(OFF_FLAGS) & FLAG_IDLE_OWN_STAMP ? 1 : 0;
   const p = OFF_STAMPS + k * STAMP_BYTES;
   const node = readStr(body, p + 10, 2);
+  const n = readStr(body, OFF_N, 4);
   pos = OFF_STAMPS + readStr(body, OFF_S, 4) * STAMP_BYTES;
-  for (let i = 0; i < node; i++) {
+  // Every node id is passed (the epochs follow them); the stamp's own is read on the way.
+  let nodeId = '';
+  for (let i = 0; i < n; i++) {
     const len = varint(body); // (not `pos += varint(body)`: that reads pos before varint moves it)
-    pos += len;
+    if (i === node) nodeId = text(body, len);
+    else pos += len;
   }
-  const nodeId = text(body, varint(body));
-  return { wallMs: readStr(body, p, 6), logical: readStr(body, p + 6, 4), nodeId };
+  if (k === 1) varint(body);
+  const epoch = varint(body);
+  return { epoch, wallMs: readStr(body, p, 6), logical: readStr(body, p + 6, 4), nodeId };
 }
 
 function readStr(s: string, at: number, bytes: number): number {

@@ -16,11 +16,12 @@
  * off-heap memory): a record is three fields, `id`, `lastAccessMs` and `body`: 48 bytes plus the
  * boxed double of lastAccessMs, 64. Everything else is in `body` (packed.ts), ONE one-byte
  * string, 16 bytes of header plus about the copy's encoded size minus its id (metadata 39 bytes,
- * 12 per distinct stamp, node ids, names and values as msgpack bytes). No object per attribute,
- * value, stamp or node id. The id string (~40 bytes for 22 characters) is shared with the
- * store's Map key; a store entry plus an expiry-index entry add ~90 (Map slots and slack). The
- * express-session shape {cookie, userId, views}: body 166 bytes, 380 bytes of heap per copy for
- * 176 encoded (overhead 205; it was 655 and 479 when values were live object graphs, each stamp
+ * 12 per distinct stamp plus its epoch as a varint, node ids, names and values as msgpack
+ * bytes). No object per attribute, value, stamp or node id. The id string (~40 bytes for 22
+ * characters) is shared with the store's Map key; a store entry plus an expiry-index entry add
+ * ~90 (Map slots and slack). The express-session shape {cookie, userId, views}: body 166 bytes,
+ * 380 bytes of heap per copy for 176 encoded (overhead 205; 202–208 once stamps carried their
+ * epoch, +1 byte; it was 655 and 479 when values were live object graphs, each stamp
  * an Hlc object and the record 10 fields). A 1 KiB session (a cart of 8 objects): 1 052 bytes
  * of heap for 839 encoded (overhead 213; was 2 036 and 1 197).
  *

@@ -9,7 +9,7 @@ import type { Hlc } from '../clock/hlc.js';
 export const MAX_STAMP_NODES = 0x10000;
 
 /** What a released slot holds (not undefined: the array stays one elements kind). */
-const NO_STAMP: Hlc = Object.freeze({ wallMs: 0, logical: 0, nodeId: '' });
+const NO_STAMP: Hlc = Object.freeze({ epoch: 0, wallMs: 0, logical: 0, nodeId: '' });
 
 /**
  * Numbers stamps and node ids by first use, deduplicated by value. A body usually has a handful
@@ -25,7 +25,7 @@ export class StampTable {
   size = 0;
   nodeCount = 0;
   private byObject: Map<Hlc, number> | null = null;
-  /** wallMs → logical → indices of the stamps with those (numeric keys: no key strings). */
+  /** wallMs → logical → indices of the stamps with those (numeric keys: no key strings); epochs and node ids compared after. */
   private byWall: Map<number, Map<number, number[]>> | null = null;
   private nodeIndex: Map<string, number> | null = null;
 
@@ -106,5 +106,5 @@ export class StampTable {
 }
 
 function sameStamp(a: Hlc, b: Hlc): boolean {
-  return a.wallMs === b.wallMs && a.logical === b.logical && a.nodeId === b.nodeId;
+  return a.wallMs === b.wallMs && a.logical === b.logical && a.epoch === b.epoch && a.nodeId === b.nodeId;
 }

@@ -3,10 +3,17 @@
  * delta to send to backups; applyDelta(previous, delta) on a backup yields a record equal to the
  * primary's (merge.ts), because the delta's stamp is newer than everything in `previous`.
  *
- * Choice for unchanged values: setting an attribute to a value deep-equal to its current one is
- * accepted but is a no-op for that attribute (its stamp stays, it is not in the delta). An update
- * that changes nothing does not increment the version; it still touches lastAccessMs, and its
- * delta is a metadata-only fragment (`changed: false`), which the caller may coalesce as a touch.
+ * Choice for unchanged values: none — every attribute an update names is written. A set to a
+ * value deep-equal to the current one re-stamps it, and a delete of an attribute the copy does
+ * not hold (never set, or already deleted) leaves a tombstone at the write's stamp; both are in
+ * the delta and the version goes up by one. An acknowledged write must leave a stamp that wins
+ * over everything older (DESIGN.md §7): the primary's copy is not the only copy, and the other
+ * side of a split, or a backup holding a write that never reached this copy, would otherwise
+ * bring its older value back at the merge (issue #11, defect 3). The same holds for `maxIdleMs`.
+ * The price: such a tombstone takes an entry (2 × maxAttributes cap, see write()) for the life of
+ * the session. Only an update that names nothing (no set, no delete, no maxIdleMs) is not a
+ * write: the version stays, lastAccessMs is touched, and its delta is a metadata-only fragment
+ * (`changed: false`), which the caller may coalesce as a touch.
  *
  * Choice for undefined: `set: {a: undefined}` deletes `a` (JSON has no undefined: an absent key);
  * undefined nested inside objects is dropped, inside arrays refused (values.ts).
@@ -18,7 +25,7 @@ import { type BodyParts, encodedNameSize, unpackBody } from './packed.js';
 import { isValidSessionId } from './id.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
 import { type SessionDelta, type SessionRecord, notFound, recordFromParts, timeMs, touch } from './record.js';
-import { ValueCloner, encodeValue, encodedEqual } from './values.js';
+import { ValueCloner, encodeValue } from './values.js';
 import { wireFromParts } from './codec.js';
 
 export interface SessionUpdate {
@@ -50,7 +57,7 @@ export interface UpdateResult {
    * (the new record), not two, and nothing is unpacked and decoded again to be sent.
    */
   readonly deltaWire: unknown[];
-  /** False when nothing but lastAccessMs changed (version not incremented). */
+  /** False when the update named nothing: only lastAccessMs changed (version not incremented). */
   readonly changed: boolean;
 }
 
@@ -94,12 +101,27 @@ export interface CreateOptions extends WriteOptions {
 /**
  * A stamp for writing to `record`: newer than everything in it, as applyUpdate/destroyRecord
  * require, even when the record came from a member whose clock is ahead (failover, migration).
+ *
+ * Stamps rank by table epoch first (hlc.ts): a record stamped under a newer epoch than the
+ * clock's was written by the primary of a table this member has not adopted yet, so this member
+ * is a stale primary. It must not write (its write would lose to the newer primary's anyway, or
+ * worse, be acknowledged and then lose): ERR_NOT_PRIMARY, and the requester retries once it
+ * learns the newer table. Nothing has been changed when it throws.
  */
 export function writeStamp(hlc: HybridClock, record: SessionRecord): Hlc {
-  if (compareHlc(hlc.current(), record.stamp) >= 0) return hlc.now();
-  const stamp = hlc.receive(record.stamp);
+  const current = record.stamp;
+  if (current.epoch > hlc.epoch) {
+    throw new SessionMeshError('ERR_NOT_PRIMARY', `session ${record.id} was written under table epoch ${current.epoch}, newer than this member's ${hlc.epoch}`, {
+      id: record.id,
+      epoch: current.epoch,
+      ownEpoch: hlc.epoch,
+    });
+  }
+  // An older epoch: any stamp of ours is newer. The same one: newer in (wallMs, logical) too.
+  if (current.epoch < hlc.epoch || compareHlc(hlc.current(), current) >= 0) return hlc.now();
+  const stamp = hlc.receive(current);
   // Stored stamps passed the drift check when they arrived, and our clock only moves forward.
-  if (stamp === null) throw new Error(`record ${record.id} carries a stamp beyond the drift bound: ${formatHlc(record.stamp)}`);
+  if (stamp === null) throw new Error(`record ${record.id} carries a stamp beyond the drift bound: ${formatHlc(current)}`);
   return stamp;
 }
 
@@ -169,12 +191,15 @@ function write(
   const t = r.attrs;
   const cloner: ValueCloner = writeCloner.begin({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
   // name → the checked copy of its new value (TOMBSTONE to delete): encoded below, and carried as
-  // is by the delta's wire form. Only real changes survive into `changed`.
+  // is by the delta's wire form. Every name is written, unchanged values and absent deletes
+  // included (see "Choice for unchanged values").
   const wanted = new Map<string, unknown>();
   if (set !== undefined) {
     for (const name of Object.keys(set)) {
       cloner.checkName(name);
       const value = set[name];
+      // A new session has no older state to override: an undefined value is just absent.
+      if (value === undefined && creating) continue;
       wanted.set(name, value === undefined ? TOMBSTONE : cloner.clone(name, value));
     }
   }
@@ -189,12 +214,11 @@ function write(
   let live = 0;
   let entries = t.length / STRIDE;
   for (let i = 1; i < t.length; i += STRIDE) if (t[i] !== TOMBSTONE) live++;
-  const changed: [string, unknown][] = [];
+  const written: [string, unknown][] = [];
   for (const [name, copy] of wanted) {
     const value = copy === TOMBSTONE ? TOMBSTONE : encodeValue(copy);
     const slot = findSlot(t, name);
     const old = slot < 0 ? TOMBSTONE : t[slot + 1];
-    if (value === TOMBSTONE ? old === TOMBSTONE : old !== TOMBSTONE && encodedEqual(old as string, value as string)) continue;
     if (old !== TOMBSTONE) {
       liveBytes -= encodedNameSize(name) + (old as string).length;
       live--;
@@ -204,11 +228,11 @@ function write(
       live++;
     }
     if (slot < 0) entries++;
-    changed.push([name, value]);
+    written.push([name, value]);
   }
-  const idleChanged = maxIdleMs !== undefined && maxIdleMs !== r.maxIdleMs;
+  const idleNamed = maxIdleMs !== undefined;
 
-  if (changed.length === 0 && !idleChanged && !creating && stored !== undefined) {
+  if (written.length === 0 && !idleNamed && !creating && stored !== undefined) {
     const touched = touch(stored, nowMs);
     const meta: BodyParts = { version: r.version, createdAtMs: r.createdAtMs, maxIdleMs: r.maxIdleMs, destroyed: r.destroyed, stamp: r.stamp, maxIdleStamp: r.maxIdleStamp, attrs: EMPTY_TABLE };
     return new WriteResult(touched, false, touched.lastAccessMs, meta, NO_VALUES);
@@ -218,7 +242,8 @@ function write(
     throw tooLarge(id, `${live} attributes exceed maxAttributes (${limits.maxAttributes})`, { attributes: live, maxAttributes: limits.maxAttributes });
   }
   // Tombstones are kept for the life of the session (pruning one could let an old write come
-  // back in a later merge), so the total is capped too.
+  // back in a later merge), so the total is capped too. A delete of a name the copy never held
+  // takes an entry as well (it must leave a stamp): at the cap, it is refused like a new name.
   if (entries > 2 * limits.maxAttributes) {
     throw tooLarge(id, `${entries} attribute entries including deleted names exceed 2 × maxAttributes`, {
       entries,
@@ -232,9 +257,9 @@ function write(
     });
   }
 
-  changed.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  const delta = new Array<unknown>(changed.length * STRIDE);
-  changed.forEach(([name, value], i) => {
+  written.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const delta = new Array<unknown>(written.length * STRIDE);
+  written.forEach(([name, value], i) => {
     delta[i * STRIDE] = name;
     delta[i * STRIDE + 1] = value;
     delta[i * STRIDE + 2] = opts.stamp;
@@ -243,10 +268,10 @@ function write(
   const parts = (attrs: AttrTable): BodyParts => ({
     version: r.version + 1,
     createdAtMs: r.createdAtMs,
-    maxIdleMs: idleChanged ? maxIdleMs : r.maxIdleMs,
+    maxIdleMs: idleNamed ? maxIdleMs : r.maxIdleMs,
     destroyed: false,
     stamp: opts.stamp,
-    maxIdleStamp: idleChanged || creating ? opts.stamp : r.maxIdleStamp,
+    maxIdleStamp: idleNamed || creating ? opts.stamp : r.maxIdleStamp,
     attrs,
   });
   const nextAccessMs = Math.max(lastAccessMs, nowMs);

@@ -15,7 +15,7 @@ import {
 import { isSessionMeshError } from '../../../src/errors.js';
 import { sessionPackr } from '../../../src/session/values.js';
 
-const stamp = (wallMs: number, logical: number, nodeId: string): Hlc => ({ wallMs, logical, nodeId });
+const stamp = (wallMs: number, logical: number, nodeId: string, epoch = 0): Hlc => ({ epoch, wallMs, logical, nodeId });
 
 /** A clock whose reading the test sets freely, backwards included (NTP steps). */
 class SettableClock {
@@ -172,24 +172,94 @@ describe('compareHlc', () => {
   });
 
   it('is a total order (antisymmetric, transitive)', () => {
-    const arb = fc.record({ wallMs: fc.integer({ min: 0, max: 3 }), logical: fc.integer({ min: 0, max: 3 }), nodeId: fc.constantFrom('a', 'b', 'c') });
+    const arb = fc.record({ epoch: fc.integer({ min: 0, max: 2 }), wallMs: fc.integer({ min: 0, max: 3 }), logical: fc.integer({ min: 0, max: 3 }), nodeId: fc.constantFrom('a', 'b', 'c') });
     fc.assert(
       fc.property(arb, arb, arb, (x, y, z) => {
         assert.equal(Math.sign(compareHlc(x, y)) + Math.sign(compareHlc(y, x)), 0);
         if (compareHlc(x, y) <= 0 && compareHlc(y, z) <= 0) assert.ok(compareHlc(x, z) <= 0);
-        assert.equal(compareHlc(x, y) === 0, x.wallMs === y.wallMs && x.logical === y.logical && x.nodeId === y.nodeId);
+        assert.equal(compareHlc(x, y) === 0, x.epoch === y.epoch && x.wallMs === y.wallMs && x.logical === y.logical && x.nodeId === y.nodeId);
+        if (x.epoch !== y.epoch) assert.equal(Math.sign(compareHlc(x, y)), Math.sign(x.epoch - y.epoch), 'the epoch ranks first');
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('ranks the epoch before everything else: an older epoch loses whatever its wall time', () => {
+    assert.ok(compareHlc(stamp(9_999_999, 99, 'z', 4), stamp(1, 0, 'a', 5)) < 0);
+    assert.ok(compareHlc(stamp(1, 0, 'a', 5), stamp(9_999_999, 99, 'z', 4)) > 0);
+    assert.ok(compareHlc(ZERO_HLC, stamp(0, 0, 'a', 0)) < 0);
+    assert.equal(ZERO_HLC.epoch, 0);
+  });
+});
+
+describe('HybridClock epochs', () => {
+  it('stamps carry the adopted epoch; advanceEpoch never lowers it', () => {
+    const clock = new ManualClock(1000);
+    const h = new HybridClock('a', clock);
+    assert.equal(h.epoch, 0);
+    assert.equal(h.now().epoch, 0);
+    h.advanceEpoch(7);
+    assert.equal(h.now().epoch, 7);
+    h.advanceEpoch(3);
+    assert.equal(h.epoch, 7);
+    assert.equal(h.now().epoch, 7);
+    h.advanceEpoch(7);
+    assert.equal(h.now().epoch, 7);
+    assert.throws(() => h.advanceEpoch(-1));
+    assert.throws(() => h.advanceEpoch(1.5));
+    assert.throws(() => h.advanceEpoch(2 ** 53));
+    assert.equal(h.epoch, 7);
+  });
+
+  it('issues strictly increasing stamps across epoch changes, clock steps and receipts', () => {
+    const clock = new SettableClock(5_000);
+    const h = new HybridClock('a', clock);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ k: fc.constant('step' as const), ms: fc.integer({ min: -3_000, max: 3_000 }) }),
+            fc.record({ k: fc.constant('epoch' as const), e: fc.integer({ min: 0, max: 20 }) }),
+            fc.record({ k: fc.constant('receive' as const), s: fc.record({ epoch: fc.integer({ min: 0, max: 30 }), wallMs: fc.integer({ min: 0, max: 20_000 }), logical: fc.integer({ min: 0, max: 5 }), nodeId: fc.constantFrom('b', 'c') }) }),
+          ),
+          { maxLength: 30 },
+        ),
+        (events) => {
+          let last = h.now();
+          for (const ev of events) {
+            if (ev.k === 'step') clock.ms = Math.max(0, clock.ms + ev.ms);
+            else if (ev.k === 'epoch') h.advanceEpoch(ev.e);
+            else {
+              const r = h.receive(ev.s);
+              if (r !== null) {
+                assert.ok(compareHlc(r, last) > 0);
+                assert.equal(r.epoch, h.epoch, 'receive keeps the clock epoch');
+                assert.ok(r.wallMs > ev.s.wallMs || (r.wallMs === ev.s.wallMs && r.logical > ev.s.logical), 'newer in (wall, logical)');
+                last = r;
+              }
+            }
+            const n = h.now();
+            assert.ok(compareHlc(n, last) > 0);
+            assert.equal(n.epoch, h.epoch);
+            last = n;
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
 
 describe('HLC wire form', () => {
-  it('round-trips through msgpack as a 3-tuple', () => {
-    const s = stamp(1_700_000_000_123, 42, 'member-1');
+  it('round-trips through msgpack as a 4-tuple', () => {
+    const s = stamp(1_700_000_000_123, 42, 'member-1', 12);
     const bytes = sessionPackr.pack(encodeHlc(s));
-    assert.ok(bytes.length <= 22, `compact: ${bytes.length} bytes`);
+    assert.ok(bytes.length <= 23, `compact: ${bytes.length} bytes`);
     assert.deepEqual(decodeHlc(sessionPackr.unpack(bytes)), s);
+    for (const epoch of [0, 127, 128, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+      const e = stamp(5, 0, 'a', epoch);
+      assert.deepEqual(decodeHlc(sessionPackr.unpack(sessionPackr.pack(encodeHlc(e)))), e);
+    }
   });
 
   it('refuses malformed input with ERR_BAD_FRAME', () => {
@@ -198,17 +268,25 @@ describe('HLC wire form', () => {
       'x',
       [],
       [1, 2],
-      [1, 2, 'a', 4],
-      [-1, 0, 'a'],
-      [1.5, 0, 'a'],
-      [2 ** 48, 0, 'a'],
-      [1, -1, 'a'],
-      [1, 2 ** 31, 'a'],
-      [1, 0, ''],
-      [1, 0, 'x'.repeat(129)],
-      [1, 0, 7],
-      ['1', 0, 'a'],
-      { 0: 1, 1: 0, 2: 'a', length: 3 },
+      [1, 0, 'a'],
+      [0, 1, 2, 'a', 4],
+      [0, -1, 0, 'a'],
+      [0, 1.5, 0, 'a'],
+      [0, 2 ** 48, 0, 'a'],
+      [0, 1, -1, 'a'],
+      [0, 1, 2 ** 31, 'a'],
+      [0, 1, 0, ''],
+      [0, 1, 0, 'x'.repeat(129)],
+      [0, 1, 0, 7],
+      [0, '1', 0, 'a'],
+      [-1, 1, 0, 'a'],
+      [1.5, 1, 0, 'a'],
+      [2 ** 53, 1, 0, 'a'],
+      [NaN, 1, 0, 'a'],
+      [Infinity, 1, 0, 'a'],
+      ['1', 1, 0, 'a'],
+      [null, 1, 0, 'a'],
+      { 0: 0, 1: 1, 2: 0, 3: 'a', length: 4 },
     ];
     for (const x of bad) {
       assert.throws(() => decodeHlc(x), (e: unknown) => isSessionMeshError(e, 'ERR_BAD_FRAME'), JSON.stringify(x));

@@ -7,11 +7,12 @@ import { TOMBSTONE } from '../../../src/session/attrs.js';
 import { decodeRecord, encodeRecord, partsFromWire, recordToWire } from '../../../src/session/codec.js';
 import { applyDelta, mergeParts, mergeRecords } from '../../../src/session/merge.js';
 import { type SessionRecord, toPlainData, touch } from '../../../src/session/record.js';
-import { applyUpdate, createRecord, destroyRecord } from '../../../src/session/update.js';
+import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../../../src/session/update.js';
+import { isSessionMeshError } from '../../../src/errors.js';
 import { SESSION_ID, recordOf, rawValueArb, recordArb, typesOf } from './arbitraries.js';
 
 const RUNS = { numRuns: 150 };
-const s = (wallMs: number, logical = 0, nodeId = 'n1'): Hlc => ({ wallMs, logical, nodeId });
+const s = (wallMs: number, logical = 0, nodeId = 'n1', epoch = 0): Hlc => ({ epoch, wallMs, logical, nodeId });
 const rec = (attrs: unknown[], stamp: Hlc, destroyed = false) => recordOf(SESSION_ID, 1, 0, 0, 1000, s(0), stamp, destroyed, attrs);
 
 describe('mergeParts (a backup merging a delta off the wire without packing it)', () => {
@@ -108,6 +109,66 @@ describe('mergeRecords: LWW rules', () => {
     const x = rec(['a', 'x', s(5, 0, 'n1'), 'b', 'x', s(1)], s(5, 0, 'n1'));
     const y = rec(['a', 'y', s(5, 0, 'n2'), 'b', 'y', s(0, 9)], s(5, 0, 'n2'));
     assert.deepEqual(toPlainData(mergeRecords(x, y)), { a: 'y', b: 'x' });
+  });
+
+  it('stamps rank by epoch first: a write from epoch E loses to one from E + 1 even with a far later wall time', () => {
+    const stale = rec(['a', 'stale', s(9_999_999_999, 50, 'old-primary', 4)], s(9_999_999_999, 50, 'old-primary', 4));
+    const newer = rec(['a', 'newer', s(1, 0, 'new-primary', 5)], s(1, 0, 'new-primary', 5));
+    assert.deepEqual(toPlainData(mergeRecords(stale, newer)), { a: 'newer' });
+    assert.deepEqual(toPlainData(mergeRecords(newer, stale)), { a: 'newer' });
+    assert.deepEqual(mergeRecords(stale, newer).stamp, s(1, 0, 'new-primary', 5));
+    // A newer-epoch tombstone beats an older-epoch write too, and maxIdleMs follows the same rule.
+    const deleted = rec(['a', TOMBSTONE, s(1, 0, 'new-primary', 5)], s(1, 0, 'new-primary', 5));
+    assert.deepEqual(toPlainData(mergeRecords(stale, deleted)), {});
+    const idleStale = recordOf(SESSION_ID, 2, 0, 0, 5000, s(9_000, 0, 'old', 4), s(9_000, 0, 'old', 4), false, []);
+    const idleNewer = recordOf(SESSION_ID, 2, 0, 0, 2000, s(1, 0, 'new', 5), s(1, 0, 'new', 5), false, []);
+    assert.equal(mergeRecords(idleStale, idleNewer).maxIdleMs, 2000);
+    assert.equal(mergeRecords(idleNewer, idleStale).maxIdleMs, 2000);
+  });
+
+  it('per attribute, the entry of the higher epoch wins whatever the wall times and node ids', () => {
+    const h = fc.record({ epoch: fc.integer({ min: 0, max: 3 }), wallMs: fc.integer({ min: 0, max: 2 ** 40 }), logical: fc.nat(5), nodeId: fc.constantFrom('n1', 'n2', 'n3') }, { noNullPrototype: true });
+    fc.assert(
+      fc.property(h, h, fc.boolean(), fc.boolean(), (x, y, xDead, yDead) => {
+        fc.pre(x.epoch !== y.epoch);
+        const a = rec(['k', xDead ? TOMBSTONE : 'x', x], x);
+        const b = rec(['k', yDead ? TOMBSTONE : 'y', y], y);
+        const expected = x.epoch > y.epoch ? (xDead ? {} : { k: 'x' }) : yDead ? {} : { k: 'y' };
+        assert.deepEqual(toPlainData(mergeRecords(a, b)), expected);
+        assert.deepEqual(toPlainData(mergeRecords(b, a)), expected);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a paused primary that resumes under its old table never wins over the promoted primary (SIGSTOP scenario)', () => {
+    // Epoch 4: P1 primary, P2 and P3 backups. Every copy has the acknowledged a = 1, b = 1.
+    const c1 = new ManualClock(1_000_000);
+    const c2 = new ManualClock(1_000_000);
+    const p1 = new HybridClock('p1', c1);
+    const p2 = new HybridClock('p2', c2);
+    p1.advanceEpoch(4);
+    p2.advanceEpoch(4);
+    const base = createRecord(SESSION_ID, { a: 1, b: 1 }, { stamp: p1.now(), nowMs: c1.nowMs(), maxIdleMs: 60_000 });
+    // P1 is paused; P2 is promoted at epoch 5 and acknowledges a = 2 and delete b.
+    c2.advance(5_000);
+    p2.advanceEpoch(5);
+    const promoted = applyUpdate(base, { set: { a: 2 }, delete: ['b'] }, { stamp: writeStamp(p2, base), nowMs: c2.nowMs() });
+    // P1 resumes 8 s later (its wall clock is later than every stamp of P2) and applies a queued op
+    // on its own copy with a fresh stamp, still at epoch 4. It reaches the lagging backup P3.
+    c1.advance(8_000);
+    const staleWrite = applyUpdate(base, { set: { a: 3, b: 3 } }, { stamp: writeStamp(p1, base), nowMs: c1.nowMs() });
+    assert.ok(staleWrite.record.stamp.wallMs > promoted.record.stamp.wallMs, 'the stale write has the later wall time');
+    const p3 = applyDelta(base, staleWrite.delta);
+    // Whatever order the copies meet in (anti-entropy, hand-offs, the heal), the acknowledged state wins.
+    const [x, y, z] = [promoted.record, staleWrite.record, p3];
+    for (const [u, v, w] of [[x, y, z], [x, z, y], [y, x, z], [y, z, x], [z, x, y], [z, y, x]] as const) {
+      assert.deepEqual(toPlainData(mergeRecords(u, v)), u === x || v === x ? { a: 2 } : { a: 3, b: 3 });
+      assert.deepEqual(toPlainData(mergeRecords(mergeRecords(u, v), w)), { a: 2 });
+    }
+    // And the old primary, once it holds the newer copy, refuses to write it until it adopts epoch 5.
+    const healed = mergeRecords(staleWrite.record, promoted.record);
+    assert.throws(() => writeStamp(p1, healed), (e: unknown) => isSessionMeshError(e, 'ERR_NOT_PRIMARY'));
   });
 
   it('metadata: version max, createdAt min, lastAccess max, maxIdle by its stamp', () => {

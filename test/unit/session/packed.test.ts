@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Hlc } from '../../../src/clock/hlc.js';
+import { type Hlc, compareHlc } from '../../../src/clock/hlc.js';
 import { TOMBSTONE } from '../../../src/session/attrs.js';
 import { decodeRecord, encodeRecord } from '../../../src/session/codec.js';
 import { digestOfParts, sessionDigest } from '../../../src/session/digest.js';
@@ -9,10 +9,10 @@ import { mergeRecords } from '../../../src/session/merge.js';
 import { type BodyParts, bodyData, packBody, unpackBody } from '../../../src/session/packed.js';
 import { attributeCount, recordFromParts, toPlainData, touch } from '../../../src/session/record.js';
 import { applyUpdate, createRecord } from '../../../src/session/update.js';
-import { decodeValue, encodeValue, encodedSize, sessionPackr } from '../../../src/session/values.js';
+import { type Encoded, decodeValue, encodeValue, encodedEqual, encodedSize, sessionPackr } from '../../../src/session/values.js';
 import { SESSION_ID, recordArb, recordOf, typesOf, valueArb } from './arbitraries.js';
 
-const s = (wallMs: number, logical = 0, nodeId = 'n1'): Hlc => ({ wallMs, logical, nodeId });
+const s = (wallMs: number, logical = 0, nodeId = 'n1', epoch = 0): Hlc => ({ epoch, wallMs, logical, nodeId });
 
 describe('packed body (the stored form of a copy)', () => {
   it('unpacks to exactly what was packed, and the record getters agree', () => {
@@ -104,6 +104,45 @@ describe('packed body (the stored form of a copy)', () => {
     assert.deepEqual(decodeRecord(encodeRecord(r)), r);
   });
 
+  it('keeps every stamp epoch (0 … 2^53 − 1) through pack, unpack, the getters and the wire', () => {
+    const epochArb = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(127, 128, 16_383, 16_384, 2 ** 32, 2 ** 48, Number.MAX_SAFE_INTEGER), fc.maxSafeNat());
+    const stampArb = fc.record({ epoch: epochArb, wallMs: fc.integer({ min: 0, max: 2 ** 48 - 1 }), logical: fc.integer({ min: 0, max: 2 ** 31 - 1 }), nodeId: fc.constantFrom('n1', 'n2', 'nœud-3') }, { noNullPrototype: true });
+    fc.assert(
+      fc.property(fc.array(stampArb, { minLength: 1, maxLength: 5 }), fc.boolean(), (stamps, idleOwn) => {
+        // Attribute stamps, then the record stamp as the greatest, maxIdleStamp the least or the record's.
+        const sorted = [...stamps].sort(compareHlc);
+        const stamp = sorted[sorted.length - 1]!;
+        const maxIdleStamp = idleOwn ? sorted[0]! : stamp;
+        const attrs = stamps.flatMap((h, i) => [`k${i}`, i % 2 === 0 ? encodeValue(i) : TOMBSTONE, h]);
+        const parts: BodyParts = { version: 1, createdAtMs: 0, maxIdleMs: 1000, destroyed: false, stamp, maxIdleStamp, attrs };
+        const r = recordFromParts(SESSION_ID, 0, parts);
+        const back = unpackBody(r.body);
+        assert.deepEqual(back.stamp, stamp);
+        assert.deepEqual(back.maxIdleStamp, maxIdleStamp);
+        for (let i = 0; i < stamps.length; i++) assert.deepEqual(back.attrs[i * 3 + 2], stamps[i]);
+        assert.deepEqual(r.stamp, stamp, 'bodyStamp reads the epoch of the record stamp');
+        assert.deepEqual(r.maxIdleStamp, maxIdleStamp, 'and of maxIdleStamp');
+        assert.equal(packBody(SESSION_ID, back), r.body);
+        assert.deepStrictEqual(decodeRecord(encodeRecord(r)), r);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a stamp epoch costs one byte of body below 128, two below 16 384', () => {
+    const body = (epoch: number) => recordOf(SESSION_ID, 1, 0, 0, 1000, s(1, 0, 'n1', epoch), s(1, 0, 'n1', epoch), false, ['a', 1, s(1, 0, 'n1', epoch)]).body;
+    assert.equal(body(127).length, body(0).length);
+    assert.equal(body(128).length, body(0).length + 1);
+    assert.equal(body(16_383).length, body(0).length + 1);
+    assert.equal(body(16_384).length, body(0).length + 2);
+  });
+
+  it('the digest covers the stamp epochs', () => {
+    const a = recordOf(SESSION_ID, 1, 0, 0, 1000, s(1), s(1), false, ['a', 1, s(1)]);
+    const b = recordOf(SESSION_ID, 1, 0, 0, 1000, s(1), s(1, 0, 'n1', 1), false, ['a', 1, s(1, 0, 'n1', 1)]);
+    assert.notEqual(sessionDigest(a), sessionDigest(b));
+  });
+
   it('handles 16+ attributes (map16 header) and values above 64 KiB', () => {
     const data: Record<string, unknown> = {};
     for (let i = 0; i < 40; i++) data[`k${String(i).padStart(2, '0')}`] = i;
@@ -136,6 +175,9 @@ describe('packed body (the stored form of a copy)', () => {
     const parts: BodyParts = { version: 1, createdAtMs: 2 ** 48, maxIdleMs: 1000, destroyed: false, stamp: s(1), maxIdleStamp: s(1), attrs: [] };
     assert.throws(() => packBody(SESSION_ID, parts), /does not fit/);
     assert.throws(() => packBody(SESSION_ID, { ...parts, createdAtMs: 0, version: -1 }), /does not fit/);
+    for (const epoch of [-1, 1.5, 2 ** 53, NaN, Infinity]) {
+      assert.throws(() => packBody(SESSION_ID, { ...parts, createdAtMs: 0, stamp: s(1, 0, 'n1', epoch), maxIdleStamp: s(1, 0, 'n1', epoch) }), /bad stamp epoch/, String(epoch));
+    }
   });
 });
 
@@ -151,33 +193,40 @@ describe('encoded values', () => {
     );
   });
 
-  it('an update with the same value in another key order is still a no-op (deep equality)', () => {
+  it('the same value in another key order is deep-equal (encodedEqual); written again, re-stamped', () => {
     const r0 = createRecord(SESSION_ID, { a: { x: 1, y: [{ p: 1, q: 2 }] } }, { stamp: s(1), nowMs: 0, maxIdleMs: 1000 });
     const u = applyUpdate(r0, { set: { a: { y: [{ q: 2, p: 1 }], x: 1 } } }, { stamp: s(2), nowMs: 1 });
-    assert.equal(u.changed, false);
-    assert.equal(u.record.version, 1);
+    // Every named attribute is written (update.ts), an equal value included: the stamp is the write's.
+    assert.equal(u.changed, true);
+    assert.equal(u.record.version, 2);
+    assert.ok(encodedEqual(u.record.attrs[1] as Encoded, r0.attrs[1] as Encoded));
+    assert.deepEqual(u.record.attrs[2], s(2));
     const v = applyUpdate(r0, { set: { a: { x: 2, y: [{ p: 1, q: 2 }] } } }, { stamp: s(2), nowMs: 1 });
-    assert.equal(v.changed, true, 'same length, other bytes, not equal: a change');
+    assert.ok(!encodedEqual(v.record.attrs[1] as Encoded, r0.attrs[1] as Encoded), 'same length, other bytes, not equal');
   });
 });
 
-describe('compatibility with the format before packed bodies', () => {
-  // Computed with the previous representation (live values, Hlc objects): digests are compared
-  // between members by anti-entropy, and the wire form is a contract, so both must not move.
-  const s1 = { wallMs: 1_700_000_000_000, logical: 3, nodeId: 'nöde-ü-0123456789' };
-  const s2 = { wallMs: 1_700_000_000_005, logical: 0, nodeId: 'n2' };
+describe('pinned digests and wire bytes (record format 2: stamps carry their table epoch)', () => {
+  // Digests are compared between members by anti-entropy, and the wire form is a contract, so
+  // neither may move by accident. Pinned when stamps got their epoch (format 1 → 2; format 1
+  // was pinned from the representation before packed bodies). s2 has an earlier wall time than
+  // s1 but a later epoch: it is the newer stamp.
+  const s1 = { epoch: 4, wallMs: 1_700_000_000_000, logical: 3, nodeId: 'nöde-ü-0123456789' };
+  const s2 = { epoch: 5, wallMs: 1_699_999_999_995, logical: 0, nodeId: 'n2' };
   const r0 = createRecord(SESSION_ID, { user: 'ann', näme: [1, { x: 'y' }], when: new Date(5), bin: Buffer.from([1, 2, 3]) }, { stamp: s1, nowMs: 1_700_000_000_000, maxIdleMs: 60_000 });
   const r1 = applyUpdate(r0, { set: { user: 'bob' }, delete: ['bin'], maxIdleMs: 90_000 }, { stamp: s2, nowMs: 1_700_000_000_010 }).record;
 
-  it('session digests are unchanged', () => {
-    assert.equal(sessionDigest(r0), 6622838247040635);
-    assert.equal(sessionDigest(r1), 200071363612864);
+  it('session digests', () => {
+    assert.equal(sessionDigest(r0), 6793970343099422);
+    assert.equal(sessionDigest(r1), 7382702612711710);
   });
 
-  it('the wire encoding is byte for byte unchanged', () => {
+  it('the wire encoding, byte for byte', () => {
+    // [2, id, 2, created, lastAccess, 90000, false, ['n2', 'nöde-…'], [5, …995, 0, 0, 4, …000, 3, 1], 0, 0, attrs]
+    assert.deepEqual(sessionPackr.unpack(encodeRecord(r1))[8], [5, 1_699_999_999_995, 0, 0, 4, 1_700_000_000_000, 3, 1]);
     assert.equal(
       Buffer.from(encodeRecord(r1)).toString('base64'),
-      'nAG2QUFBQUFBQUFBQUFBQUFBQUFBQUFBQQLLQni8/laAAADLQni8/laAoADOAAFfkMKSom4ys27DtmRlLcO8LTAxMjM0NTY3ODmWy0J4vP5WgFAAAADLQni8/laAAAADAQAAnKNiaW4BwKVuw6RtZQKSAd4AAaF4oXmkdXNlcgCjYm9ipHdoZW4C1/8BMS0AAAAAAA==',
+      'nAK2QUFBQUFBQUFBQUFBQUFBQUFBQUFBQQLLQni8/laAAADLQni8/laAoADOAAFfkMKSom4ys27DtmRlLcO8LTAxMjM0NTY3ODmYBctCeLz+Vn+wAAAABMtCeLz+VoAAAAMBAACco2JpbgHApW7DpG1lApIB3gABoXiheaR1c2VyAKNib2Kkd2hlbgLX/wExLQAAAAAA',
     );
   });
 });

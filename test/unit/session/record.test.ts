@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/clock/clock.js';
 import { HybridClock, compareHlc } from '../../../src/clock/hlc.js';
 import { isSessionMeshError } from '../../../src/errors.js';
+import { TOMBSTONE } from '../../../src/session/attrs.js';
 import { applyDelta } from '../../../src/session/merge.js';
 import { attributeCount, expiresAtMs, isExpired, toPlainData, touch } from '../../../src/session/record.js';
 import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../../../src/session/update.js';
@@ -57,37 +58,47 @@ describe('applyUpdate', () => {
     assert.equal(r1.version, 2);
     assert.deepEqual(toPlainData(r1), { a: 10, c: 3, d: [4] });
     assert.deepEqual(toPlainData(r0), { a: 1, b: 2, c: 3 }, 'the old record is untouched');
-    // Delta: a, b (tombstone), d; not c, not the absent 'nope'.
+    // Delta: a, b (tombstone), d, and the absent 'nope' (a tombstone too: every named attribute
+    // is written, see acknowledged-writes.test.ts); not c.
     assert.deepEqual(
       delta.attrs.filter((_, i) => i % 3 === 0),
-      ['a', 'b', 'd'],
+      ['a', 'b', 'd', 'nope'],
     );
+    assert.equal(delta.attrs[10], TOMBSTONE);
     assert.ok(delta.attrs.every((x, i) => i % 3 !== 2 || isDeepStrictEqual(x, opts.stamp)));
     assert.equal(delta.version, 2);
     assert.deepEqual(delta.stamp, opts.stamp);
   });
 
-  it('a deep-equal value is a no-op for that attribute (kept out of the delta, stamp kept)', () => {
+  it('a deep-equal value is written again: re-stamped, in the delta', () => {
     const { w } = setup();
     const r0 = createRecord(SESSION_ID, { a: { x: [1, new Date(3)] }, b: 1 }, { ...w(), maxIdleMs: 1000 });
-    const { record, delta } = applyUpdate(r0, { set: { a: { x: [1, new Date(3)] }, b: 2 } }, w());
+    const opts = w();
+    const { record, delta } = applyUpdate(r0, { set: { a: { x: [1, new Date(3)] }, b: 2 } }, opts);
     assert.deepEqual(
       delta.attrs.filter((_, i) => i % 3 === 0),
-      ['b'],
+      ['a', 'b'],
     );
-    assert.deepEqual(record.attrs[2], r0.attrs[2], 'a keeps its original stamp');
+    assert.deepEqual(record.attrs[2], opts.stamp, 'a carries the write stamp');
+    assert.equal(record.attrs[1], r0.attrs[1], 'and the same encoded value');
+    assert.deepEqual(applyDelta(r0, delta), record);
   });
 
-  it('an update that changes nothing keeps the version and only touches', () => {
+  it('an update that names nothing keeps the version and only touches', () => {
     const { clock, w } = setup();
     const r0 = createRecord(SESSION_ID, { a: 1 }, { ...w(), maxIdleMs: 1000 });
     clock.advance(10);
-    const { record, delta, changed } = applyUpdate(r0, { set: { a: 1 }, delete: ['zzz'] }, w());
+    const { record, delta, changed } = applyUpdate(r0, { set: {}, delete: [] }, w());
     assert.equal(changed, false);
     assert.equal(record.version, 1);
     assert.equal(record.lastAccessMs, r0.lastAccessMs + 10);
     assert.equal(delta.attrs.length, 0);
     assert.deepEqual(applyDelta(r0, delta), record);
+    // Naming an attribute, even with its current value or to delete it when absent, is a write.
+    const named = applyUpdate(r0, { set: { a: 1 }, delete: ['zzz'] }, w());
+    assert.equal(named.changed, true);
+    assert.equal(named.record.version, 2);
+    assert.deepEqual(applyDelta(r0, named.delta), named.record);
   });
 
   it('set to undefined deletes; a name both set and deleted is refused', () => {
@@ -264,5 +275,37 @@ describe('writeStamp', () => {
     assert.ok(compareHlc(stamp, r0.stamp) > 0);
     assert.doesNotThrow(() => applyUpdate(r0, { set: { a: 2 } }, { stamp, nowMs: slowClock.nowMs() }));
     assert.ok(compareHlc(writeStamp(slow, r0), stamp) > 0, 'and a plain tick once the clock is past it');
+  });
+
+  it('refuses (ERR_NOT_PRIMARY) a record written under a newer epoch than the clock has adopted, and leaves the clock alone', () => {
+    const newer = setup(5_000);
+    newer.hlc.advanceEpoch(8);
+    const r0 = createRecord(SESSION_ID, { a: 1 }, { ...newer.w(), maxIdleMs: 1000 });
+    const stale = new HybridClock('stale-primary', new ManualClock(9_000));
+    stale.advanceEpoch(7);
+    const before = stale.current();
+    assert.throws(
+      () => writeStamp(stale, r0),
+      (e: unknown) => isSessionMeshError(e, 'ERR_NOT_PRIMARY') && e.details?.epoch === 8 && e.details?.ownEpoch === 7,
+    );
+    assert.equal(stale.current(), before, 'no stamp issued, nothing received');
+    stale.advanceEpoch(8);
+    const stamp = writeStamp(stale, r0);
+    assert.ok(compareHlc(stamp, r0.stamp) > 0);
+    assert.equal(stamp.epoch, 8);
+  });
+
+  it('writes over an older epoch with the clock’s own epoch, whatever the record’s wall time', () => {
+    const old = setup(9_000); // a clock ahead of ours (within the drift bound)
+    old.hlc.advanceEpoch(3);
+    const r0 = createRecord(SESSION_ID, { a: 1 }, { ...old.w(), maxIdleMs: 1000 });
+    const clock = new ManualClock(5_000);
+    const hlc = new HybridClock('new-primary', clock);
+    hlc.advanceEpoch(4);
+    const stamp = writeStamp(hlc, r0);
+    assert.equal(stamp.epoch, 4);
+    assert.equal(stamp.wallMs, 5_000, 'its own wall time: the older epoch is beaten without taking the record’s');
+    assert.ok(compareHlc(stamp, r0.stamp) > 0);
+    assert.doesNotThrow(() => applyUpdate(r0, { set: { a: 2 } }, { stamp, nowMs: clock.nowMs() }));
   });
 });
