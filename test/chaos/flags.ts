@@ -8,7 +8,7 @@ Runs real sessionmesh members in network namespaces under faults and checks the 
   --seed N             seed of the run (default: random, printed); same seed and --only = same schedule
   --only PATTERNS      nemesis/workload/mode, comma-separated, * for any part
                        (e.g. kill9, pause/incr, */*/majority)
-  --duration S         seconds of faults per scenario (default 20)
+  --duration S         seconds of faults per scenario (default 15)
   --clients N          clients per scenario, spread over its workloads (default 9)
   --sessions N         sessions per scenario, split over its workloads (default 15)
   --out DIR            where results go (default chaos-results)
@@ -52,7 +52,7 @@ export function parseFlags(argv: string[]): Flags {
     ci: values.ci === true,
     seed: values.seed !== undefined ? Number(values.seed) >>> 0 : Math.floor(Math.random() * 2 ** 31),
     only: values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [],
-    durationMs: positiveInt('duration', values.duration, 20) * 1000,
+    durationMs: positiveInt('duration', values.duration, 15) * 1000,
     clients: positiveInt('clients', values.clients, 9),
     sessions: positiveInt('sessions', values.sessions, 15),
     outDir: values.out ?? 'chaos-results',
