@@ -38,7 +38,17 @@ export interface KnownViolation {
   note: string;
 }
 
-export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [];
+export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
+  // Measured on main at 70cadcb (full run, seed 41, 15 s; and seed 21 on the commit before d852cce).
+  {
+    pattern: 'partition-2-3/*/default',
+    kinds: ['not-found-for-existing', 'resurrected-delete', 'refused-but-applied'],
+    note: 'the minority side answers 404 (ERR_NOT_FOUND, null reads) for sessions whose copies are all across the split instead of ERR_UNAVAILABLE; it acknowledges a del of a key its copy never had, and the heal brings the key back (resurrected); before d852cce also adds refused with 404 that were applied',
+  },
+  { pattern: 'partition-2-3/*/replicas3', kinds: ['not-found-for-existing', 'resurrected-delete'], note: 'the minority side answers 404 for sessions it holds no copy of (seed 41: incr)' },
+  { pattern: 'partition-1-4/*/default', kinds: ['not-found-for-existing', 'resurrected-delete'], note: 'the isolated member answers 404 (null read) for sessions it holds no copy of (seed 41: mixed)' },
+  { pattern: 'partition-1-4/*/replicas3', kinds: ['not-found-for-existing', 'resurrected-delete'], note: 'the isolated member answers 404 for sessions it holds no copy of (seed 41: incr, mixed)' },
+];
 
 export function knownViolation(c: Combo, violated: readonly string[]): KnownViolation | undefined {
   return KNOWN_VIOLATIONS.find((k) => matches(k.pattern, c) && violated.every((g) => k.kinds.includes(g)));
