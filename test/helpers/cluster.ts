@@ -9,6 +9,8 @@ import type { NodeStatus } from '../../src/node/status.js';
 import { killAll, whenStarted } from './started-process.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The demo's preload (src/demo/parent-watch.ts): a member exits when its parent is gone, even after kill -9. */
+const PARENT_WATCH = new URL('../../src/demo/parent-watch.js', import.meta.url).href;
 
 export interface LogLine {
   level: number;
@@ -37,6 +39,11 @@ export interface StartOptions {
   /** Run inside this network namespace (`ip netns exec`). */
   netns?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Preload parent-watch and open an IPC channel to it: the member exits as soon as this process
+   * is gone (even after kill -9 of the harness), so long-running harnesses leave no orphans.
+   */
+  parentWatch?: boolean;
 }
 
 export const TEST_SECRET = 'test-secret-0123456789';
@@ -48,8 +55,11 @@ export function startMember(o: StartOptions): Promise<MemberProcess> {
   if (o.secret === null) args.push('--insecure');
   else args.push('--secret', o.secret ?? TEST_SECRET);
   args.push(...(o.extraArgs ?? []));
-  const [cmd, cmdArgs] = o.netns ? ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(cmd, cmdArgs as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const nodeArgs = o.parentWatch ? ['--import', PARENT_WATCH, ...args] : args;
+  // `ip netns exec` execs node in place: the child's pid is the member's (signals reach it).
+  const [cmd, cmdArgs] = o.netns ? ['ip', ['netns', 'exec', o.netns, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const stdio: Array<'ignore' | 'pipe' | 'ipc'> = o.parentWatch ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+  const child = spawn(cmd, cmdArgs as string[], { stdio, env: { ...process.env, ...o.env } });
   const logs: LogLine[] = [];
   // Every stdout line is a log entry (kept for the tests); the ready one carries the addresses.
   return whenStarted(child, o.name, 10_000, (line) => {

@@ -8,7 +8,8 @@ export interface ApiAnswer {
   body: any;
 }
 
-export async function api(m: MemberProcess, method: string, path: string, body?: unknown, timeoutMs = 8000): Promise<ApiAnswer> {
+/** `m`: anything with the member's HTTP address (a started member, or a fixed address of one). */
+export async function api(m: Pick<MemberProcess, 'http'>, method: string, path: string, body?: unknown, timeoutMs = 8000): Promise<ApiAnswer> {
   const res = await fetch(`http://${m.http}${path}`, {
     method,
     headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' },
