@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '../../../src/wire/version.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRandom } from '../../../src/clock/clock.js';
@@ -141,7 +142,7 @@ describe('handshake', () => {
     const d = new DialerHandshake(config('d'));
     const hello = wire(d.start());
     const l = new ListenerHandshake(config('l'));
-    const r = failed(l.receive(hello.type, { ...(hello.body as object), version: 2 }), 'ERR_PROTOCOL_VERSION');
+    const r = failed(l.receive(hello.type, { ...(hello.body as object), version: PROTOCOL_VERSION + 1 }), 'ERR_PROTOCOL_VERSION');
     assert.equal(r.send?.type, MessageType.ErrorReply);
     assert.doesNotMatch(JSON.stringify((r.send!.body as { message: string }).message), /prod/, 'our cluster name is not revealed');
     // Dialer side: a HelloAck from another cluster / version.

@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '../../../../src/wire/version.js';
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
@@ -235,7 +236,7 @@ describe('tcp transport', () => {
     const pb = new Probe(b);
     const raw = await rawPeer(b.self.address, { id: 'raw', cluster: 'test', secret: 'test-secret' });
     await pb.event('connected', (e) => e.peer.id === 'raw');
-    raw.socket.write(Buffer.from([0, 0, 0, 9, 1, FrameKind.OneWay, 0, NOTE, 0, 0, 0, 0, 0xc1]));
+    raw.socket.write(Buffer.from([0, 0, 0, 9, PROTOCOL_VERSION, FrameKind.OneWay, 0, NOTE, 0, 0, 0, 0, 0xc1]));
     await raw.closed;
     const d = await pb.event('disconnected', (e) => e.peer.id === 'raw');
     assert.match(d.reason, /bad message body/);
@@ -269,7 +270,7 @@ describe('tcp transport', () => {
       id: 'raw',
       cluster: 'test',
       secret: 'test-secret',
-      beforeHello: (s) => s.write(Buffer.from([0, 0, 0, 9, 1, FrameKind.Request, 0, PING, 0, 0, 0, 1, 0xc0])),
+      beforeHello: (s) => s.write(Buffer.from([0, 0, 0, 9, PROTOCOL_VERSION, FrameKind.Request, 0, PING, 0, 0, 0, 1, 0xc0])),
     });
     raw.write(FrameKind.OneWay, NOTE, 'after');
     const [m] = await pb.messagesOf(1);
