@@ -276,6 +276,21 @@ export class Replicator {
     return this.flush();
   }
 
+  /**
+   * The driver could not carry out a send (transport.send threw: a body it cannot encode, a frame
+   * over maxFrameBytes). The op of this member that the message carried, if any, fails with
+   * `error` rather than being retried into the same failure until it times out.
+   */
+  sendFailed(nowMs: number, messageType: number, body: unknown, error: SessionMeshError): ReplicatorOutput[] {
+    this.at(nowMs);
+    if (messageType === MessageType.ReplOp && typeof body === 'object' && body !== null) {
+      const opId = this.reqToOp.get((body as { r?: unknown }).r as number);
+      const lo = opId === undefined ? undefined : this.localOps.get(opId);
+      if (lo !== undefined) this.completeLocal(lo, error);
+    }
+    return this.flush();
+  }
+
   /** Near-cache counters (reader side) and reader registrations (primary side). */
   nearCacheStatus(): NearCacheStatus {
     return { enabled: this.near.enabled, ...this.near.stats(), readers: this.readers.stats() };
