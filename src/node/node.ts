@@ -29,6 +29,8 @@ import { installSessionRoutes } from '../http/session-routes.js';
 import type { ReplicationEvent } from '../replication/index.js';
 import { partitionOf } from '../placement/partition.js';
 
+const NO_OUTPUTS: readonly MembershipOutput[] = [];
+
 /** Replication message ids live in 30..79 (src/wire/message-types.ts). */
 function isReplicationMessageType(type: number): boolean {
   return type >= 30 && type < 80;
@@ -248,7 +250,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
    */
   private drive(step: (nowMs: number) => MembershipOutput[], input: string, peer?: string): void {
     if (this.closed && this.closing === null) return;
-    let outputs: MembershipOutput[] = [];
+    let outputs: readonly MembershipOutput[] = NO_OUTPUTS;
     let failed = false;
     try {
       outputs = step(this.clock.nowMs());

@@ -100,7 +100,7 @@ export class SessionService implements NodeSessionsApi {
    */
   private drive(step: (nowMs: number) => ReplicatorOutput[], input: string, opId?: number, peer?: string, messageType?: number): void {
     if (this.closed) return;
-    let outs: ReplicatorOutput[] = [];
+    let outs: ReplicatorOutput[] | undefined; // (no array allocated for nothing: this runs per op and message)
     let failed = false;
     try {
       outs = step(this.o.clock.nowMs());
@@ -109,7 +109,7 @@ export class SessionService implements NodeSessionsApi {
       const failure = internalError(this.o.logger, err, `replication ${input}`, { opId, peer, messageType });
       if (opId !== undefined) this.settle(opId, failure);
     }
-    for (let i = 0; i < outs.length; i++) {
+    for (let i = 0; outs !== undefined && i < outs.length; i++) {
       const out = outs[i]!;
       try {
         this.apply(out);
@@ -118,7 +118,7 @@ export class SessionService implements NodeSessionsApi {
         // A send that failed fails the op it carried (its outputs are carried out after these).
         if (out.type === 'send') {
           try {
-            outs.push(...this.replicator.sendFailed(this.o.clock.nowMs(), out.messageType, out.body, failure));
+            outs!.push(...this.replicator.sendFailed(this.o.clock.nowMs(), out.messageType, out.body, failure));
           } catch (e) {
             internalError(this.o.logger, e, 'replication sendFailed', { to: out.to, messageType: out.messageType });
           }
