@@ -46,16 +46,22 @@ export const MAX_DELETE_NAMES = 10_000;
 const entryCloner = new ValueCloner({ maxValueDepth: 1, budgetBytes: 0 });
 
 /**
- * The check of an op where it enters a member that will send it to a remote primary
- * (Replicator.submit): a create's data or an update's change is checked with the primary's own
- * rules (values.ts checkChange, as the primary's write runs them), and ifVersion as opFromWire
- * will. Throws ERR_INVALID_VALUE / ERR_SESSION_TOO_LARGE as the primary would. Returns the op to
- * send: built from the checked copies, so that it always encodes, a later change to the app's
- * objects does not change what a retry sends, and `set: {a: undefined}` travels as a delete of
- * `a` (the message codec drops undefined properties). Other ops are returned as they are.
+ * The check of an op where it enters a member (Replicator.submit), the same on every member.
+ * An update's ifVersion must be a version number (as opFromWire requires). Unless
+ * `executedHere` (this member is the primary and executes the op in the same step, where the
+ * write checks the values itself: the primary must not pay twice), a create's data or an
+ * update's change is checked with the primary's own rules (values.ts checkChange, as the write
+ * runs them). Throws ERR_INVALID_VALUE / ERR_SESSION_TOO_LARGE as the primary would. Returns the
+ * op to route: for an op bound for a remote primary, built from the checked copies, so that it
+ * always encodes, a later change to the app's objects does not change what a retry sends, and
+ * `set: {a: undefined}` travels as a delete of `a` (the message codec drops undefined
+ * properties). Other ops are returned as they are.
  */
-export function checkOp(op: SessionOp, limits: SessionLimits): SessionOp {
-  if (op.kind !== 'create' && op.kind !== 'update') return op;
+export function checkOp(op: SessionOp, limits: SessionLimits, executedHere: boolean): SessionOp {
+  if (op.kind === 'update' && op.ifVersion !== undefined && !(Number.isSafeInteger(op.ifVersion) && op.ifVersion >= 0)) {
+    throw new SessionMeshError('ERR_INVALID_VALUE', `ifVersion must be a version number (an integer >= 0), got ${String(op.ifVersion)}`);
+  }
+  if (executedHere || (op.kind !== 'create' && op.kind !== 'update')) return op;
   const cloner = entryCloner.begin({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
   if (op.kind === 'create') {
     const wanted = checkChange(op.maxIdleMs === undefined ? { set: op.data } : { set: op.data, maxIdleMs: op.maxIdleMs }, cloner);
@@ -67,9 +73,6 @@ export function checkOp(op: SessionOp, limits: SessionLimits): SessionOp {
     return checked;
   }
   const wanted = checkChange(op.update, cloner);
-  if (op.ifVersion !== undefined && !(Number.isSafeInteger(op.ifVersion) && op.ifVersion >= 0)) {
-    throw new SessionMeshError('ERR_INVALID_VALUE', `ifVersion must be a version number (an integer >= 0), got ${String(op.ifVersion)}`);
-  }
   const update: SessionUpdate = {};
   let set: Record<string, unknown> | undefined;
   let del: string[] | undefined;

@@ -231,16 +231,14 @@ export class Replicator {
       this.out.push({ type: 'complete', opId, error: new SessionMeshError('ERR_INVALID_VALUE', 'invalid session id') });
       return this.flush();
     }
-    // Values are checked where the op enters (issue #11): here when the op is bound elsewhere, by
-    // the write itself when this member executes it right away (it must not pay twice).
-    if (!this.executesAtOnce(op)) {
-      try {
-        op = checkOp(op, this.limits);
-      } catch (err) {
-        if (!(err instanceof SessionMeshError)) throw err;
-        this.out.push({ type: 'complete', opId, error: err });
-        return this.flush();
-      }
+    // Checked where the op enters (issue #11); its values by the write itself when this member
+    // executes it right away (a write on the primary must not pay twice).
+    try {
+      op = checkOp(op, this.limits, this.executesAtOnce(op));
+    } catch (err) {
+      if (!(err instanceof SessionMeshError)) throw err;
+      this.out.push({ type: 'complete', opId, error: err });
+      return this.flush();
     }
     // Read-your-writes through this member: a write drops the near-cache entry and fences gets in flight.
     if (isWriteOp(op) && op.id !== undefined) this.near.invalidate(op.id);

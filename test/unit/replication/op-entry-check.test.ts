@@ -113,6 +113,24 @@ test('a bad value in the maxIdleMs, delete or set fields of a change is refused 
   assert.ok(bad.some((o) => o.type === 'complete' && 'error' in o && o.error.code === 'ERR_INVALID_VALUE'));
 });
 
+test('an ifVersion that is not a version number is refused on every member (the primary would drop the op from the wire)', () => {
+  const { a, remoteIds } = nonPrimary();
+  const primary = new Replicator({ selfId: 'a', startedAtMs: 1, random: new SeededRandom(1), config: { partitions: PARTITIONS, replicas: 1 } });
+  primary.membershipChanged(1000, [member('a', 1)]);
+  const [created] = primary.submit(1001, 1, { kind: 'create', data: { x: 1 } });
+  assert.ok(created?.type === 'complete' && 'result' in created && created.result.kind === 'create');
+  for (const [r, id] of [
+    [a, remoteIds[0]!],
+    [primary, created.result.id],
+  ] as const) {
+    for (const ifVersion of [-1, 1.5, Number.NaN, '1' as unknown as number]) {
+      const outs = r.submit(1002, 9, { kind: 'update', id, update: { set: { y: 1 } }, ifVersion });
+      assert.ok(outs.some((o) => o.type === 'complete' && 'error' in o && o.error.code === 'ERR_INVALID_VALUE'), `${String(ifVersion)}: ${JSON.stringify(outs)}`);
+      assert.equal(outs.filter((o) => o.type === 'send').length, 0);
+    }
+  }
+});
+
 test('what leaves for a remote primary is the checked copy: normal forms, undefined as a delete, later mutations not sent', () => {
   const { a, remoteIds } = nonPrimary();
   const cart = { items: [1, 2] };
