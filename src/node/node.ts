@@ -459,7 +459,12 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       this.closed = true;
       this.timer.cancel();
       if (graceful && this.membership) {
-        for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
+        try {
+          for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
+        } catch (err) {
+          // The close goes on: the others will find this member dead instead of left.
+          internalError(this.logger, err, 'membership leave');
+        }
         this.logger.info({}, 'left the cluster');
       }
       this.emit('left');
