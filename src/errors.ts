@@ -45,6 +45,11 @@ export const ErrorCodes = {
   ERR_UNAVAILABLE: 'ERR_UNAVAILABLE',
   /** A listing would exceed its bound (e.g. more sessions than a store's `all()`/`ids()` may list). */
   ERR_LIMIT: 'ERR_LIMIT',
+  /**
+   * A bug inside sessionmesh (a broken invariant) made this operation fail; the member logged it
+   * at error level with this code and keeps running. Please report it.
+   */
+  ERR_INTERNAL: 'ERR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -19,14 +19,17 @@ import { resolveOptions, type NodeOptions, type ResolvedOptions } from './option
 import type { MemberStatus, NodeStatus } from './status.js';
 import { MulticastDiscovery } from './discovery/multicast.js';
 import { DnsDiscovery } from './discovery/dns.js';
-import { SessionService } from './session-service.js';
+import { FAILED_STEP_DELAY_MS, SessionService } from './session-service.js';
 import { MachineTimer } from './machine-timer.js';
+import { internalError } from './internal-error.js';
 import { DEFAULT_SESSION_LIMITS } from '../session/limits.js';
 import type { NodeSessionsApi } from './sessions-api.js';
 import { MessageType } from '../wire/message-types.js';
 import { installSessionRoutes } from '../http/session-routes.js';
 import type { ReplicationEvent } from '../replication/index.js';
 import { partitionOf } from '../placement/partition.js';
+
+const NO_OUTPUTS: readonly MembershipOutput[] = [];
 
 /** Replication message ids live in 30..79 (src/wire/message-types.ts). */
 function isReplicationMessageType(type: number): boolean {
@@ -100,7 +103,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
   ) {
     super();
     this.startedAtMs = clock.nowMs();
-    this.timer = new MachineTimer(clock, () => this.drive((now) => this.membership.tick(now)));
+    this.timer = new MachineTimer(clock, () => this.drive((now) => this.membership.tick(now), 'tick'));
   }
 
   get name(): string {
@@ -189,11 +192,11 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
         intervalMs: o.dnsIntervalMs,
         servers: o.dnsServers,
         logger: this.logger.child({ component: 'dns' }),
-        onSeeds: (s) => this.drive((now) => this.membership.addSeeds(now, s)),
+        onSeeds: (s) => this.drive((now) => this.membership.addSeeds(now, s), 'addSeeds (dns)'),
       });
       seeds = [...seeds, ...(await this.dnsDiscovery.start())];
     }
-    this.drive((t) => this.membership.start(t, seeds));
+    this.drive((t) => this.membership.start(t, seeds), 'start');
     if (o.multicast) {
       this.multicast = new MulticastDiscovery({
         group: o.multicast.group,
@@ -206,7 +209,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
         ttl: 1,
         logger: this.logger.child({ component: 'multicast' }),
         onPeer: (address, peerId) => {
-          if (!this.membership.member(peerId)) this.drive((t) => this.membership.addSeeds(t, [address]));
+          if (!this.membership.member(peerId)) this.drive((t) => this.membership.addSeeds(t, [address]), 'addSeeds (multicast)', peerId);
         },
       });
       await this.multicast.start();
@@ -239,16 +242,33 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
     http.route('GET', '/status', ({ res }) => sendJson(res, 200, this.status()));
   }
 
-  /** Runs one input through the machine and carries out its outputs, then re-arms the timer. */
-  private drive(step: (nowMs: number) => MembershipOutput[]): void {
+  /**
+   * Runs one input through the machine and carries out its outputs, then re-arms the timer. It
+   * runs in timer, socket, transport and discovery callbacks, so nothing may escape it
+   * (internal-error.ts): a step or an output that throws (a bug, or an app's event listener) is
+   * logged at error level and the member carries on with the other outputs.
+   */
+  private drive(step: (nowMs: number) => MembershipOutput[], input: string, peer?: string): void {
     if (this.closed && this.closing === null) return;
-    const outputs = step(this.clock.nowMs());
+    let outputs: readonly MembershipOutput[] = NO_OUTPUTS;
+    let failed = false;
+    try {
+      outputs = step(this.clock.nowMs());
+    } catch (err) {
+      failed = true;
+      internalError(this.logger, err, `membership ${input}`, { peer });
+    }
     let changed = false;
     for (const out of outputs) {
-      this.apply(out);
       if (out.kind === 'change' || out.kind === 'joined') changed = true;
+      try {
+        this.apply(out);
+      } catch (err) {
+        internalError(this.logger, err, `membership output ${out.kind}`, out.kind === 'send' ? { to: out.to.id ?? formatAddress(out.to.address), messageType: out.type } : {});
+      }
     }
-    this.schedule();
+    // A step that keeps failing must not spin the timer (its deadline may be stale): see SessionService.drive.
+    this.schedule(failed ? FAILED_STEP_DELAY_MS : 0);
     // Placement follows membership: every change (join, death, leave) may move partitions.
     // Only once joined: before that the view holds only this member, which would commit a
     // partition table of its own and serve ops from it (every session "not found").
@@ -305,34 +325,56 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
     }
   }
 
-  private schedule(): void {
-    if (!this.closed) this.timer.arm(this.membership.nextDeadlineMs());
+  private schedule(minDelayMs = 0): void {
+    if (this.closed) return;
+    let dueMs: number;
+    try {
+      dueMs = this.membership.nextDeadlineMs();
+    } catch (err) {
+      // Never leave the machine without a timer.
+      internalError(this.logger, err, 'membership nextDeadlineMs');
+      dueMs = -Infinity;
+      minDelayMs = FAILED_STEP_DELAY_MS;
+    }
+    this.timer.arm(minDelayMs > 0 ? Math.max(dueMs, this.clock.nowMs() + minDelayMs) : dueMs);
   }
 
   private onMessage(msg: InboundMessage): void {
-    if (isMembershipMessageType(msg.type)) {
-      this.drive((now) => this.membership.receive(now, { id: msg.from.id, address: msg.from.address }, msg.type, msg.body));
-    } else if (msg.type === MessageType.SessionList) {
-      this.service.answerList(msg);
-    } else if (isReplicationMessageType(msg.type)) {
-      this.service.receive(msg.from.id, msg.type, msg.body);
-    } else {
-      this.logger.debug({ from: msg.from.name, type: msg.type }, 'message of a type this member does not handle');
-      msg.replyError?.('ERR_BAD_FRAME', `unhandled message type ${msg.type}`);
+    try {
+      if (isMembershipMessageType(msg.type)) {
+        this.drive((now) => this.membership.receive(now, { id: msg.from.id, address: msg.from.address }, msg.type, msg.body), 'receive', msg.from.id);
+      } else if (msg.type === MessageType.SessionList) {
+        this.service.answerList(msg);
+      } else if (isReplicationMessageType(msg.type)) {
+        this.service.receive(msg.from.id, msg.type, msg.body);
+      } else {
+        this.logger.debug({ from: msg.from.name, type: msg.type }, 'message of a type this member does not handle');
+        msg.replyError?.('ERR_BAD_FRAME', `unhandled message type ${msg.type}`);
+      }
+    } catch (err) {
+      internalError(this.logger, err, 'message handler', { peer: msg.from.id, messageType: msg.type });
     }
   }
 
   private onPeerEvent(e: PeerEvent): void {
+    try {
+      this.handlePeerEvent(e);
+    } catch (err) {
+      internalError(this.logger, err, 'peer event handler', { event: e.kind });
+    }
+  }
+
+  private handlePeerEvent(e: PeerEvent): void {
     switch (e.kind) {
       case 'connected':
         this.logger.debug({ peer: e.peer.name, peerId: e.peer.id }, 'peer connected');
         break;
       case 'disconnected':
         this.logger.debug({ peer: e.peer.name, peerId: e.peer.id, reason: e.reason }, 'peer disconnected');
-        this.drive((now) => this.membership.peerDisconnected(now, e.peer.id));
+        this.drive((now) => this.membership.peerDisconnected(now, e.peer.id), 'peerDisconnected', e.peer.id);
         break;
       case 'unreachable':
-        this.drive((now) => this.membership.peerUnreachable(now, e.target));
+        this.drive((now) => this.membership.peerUnreachable(now, e.target), 'peerUnreachable', e.target.id);
         break;
       case 'rejected':
         this.logger.warn({ remote: e.remoteAddress, code: e.code, reason: e.reason }, 'refused a peer connection');
@@ -421,7 +463,12 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       this.closed = true;
       this.timer.cancel();
       if (graceful && this.membership) {
-        for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
+        try {
+          for (const out of this.membership.leave(this.clock.nowMs())) if (out.kind === 'send') this.transport.send(out.to, out.type, out.body);
+        } catch (err) {
+          // The close goes on: the others will find this member dead instead of left.
+          internalError(this.logger, err, 'membership leave');
+        }
         this.logger.info({}, 'left the cluster');
       }
       this.emit('left');

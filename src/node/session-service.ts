@@ -16,6 +16,7 @@ import type { ReadCacheStats } from '../session/read-cache.js';
 import { Replicator, type OpResult, type ReplicationConfig, type ReplicatorOutput, type SessionOp, type ReplicationEvent, movingPartitions } from '../replication/index.js';
 import type { SessionLimits } from '../session/limits.js';
 import { MachineTimer } from './machine-timer.js';
+import { internalError } from './internal-error.js';
 import type { NodeSessionsApi, SessionChange, SessionView } from './sessions-api.js';
 import type { NodeStatus } from './status.js';
 import type { InboundMessage } from '../transport/transport.js';
@@ -23,6 +24,9 @@ import { MessageType } from '../wire/message-types.js';
 import { drawLocalSessionId } from '../placement/index.js';
 import { isValidSessionId, newSessionId } from '../session/id.js';
 import { liveIds, listClusterIds, listLimit, listRequestFromWire } from './session-listing.js';
+
+/** The soonest the machine runs again after a step of it threw (see drive()). */
+export const FAILED_STEP_DELAY_MS = 1000;
 
 interface Pending {
   resolve: (r: OpResult) => void;
@@ -69,28 +73,61 @@ export class SessionService implements NodeSessionsApi {
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly o: SessionServiceOptions) {
-    this.timer = new MachineTimer(o.clock, () => this.drive((now) => this.replicator.tick(now)));
+    this.timer = new MachineTimer(o.clock, () => this.drive((now) => this.replicator.tick(now), 'tick'));
     this.replicator = new Replicator({ selfId: o.selfId, startedAtMs: o.startedAtMs, random: o.random, config: o.config, ...(o.limits ? { limits: o.limits } : {}) });
     // A closed connection may have lost a primary's near-cache invalidations: drop what it served.
     o.transport.onPeerEvent((e) => {
-      if (e.kind === 'disconnected') this.drive((now) => this.replicator.peerDisconnected(now, e.peer.id));
+      if (e.kind === 'disconnected') this.drive((now) => this.replicator.peerDisconnected(now, e.peer.id), 'peerDisconnected', undefined, e.peer.id);
     });
   }
 
   // ---- driving
 
   membershipChanged(members: MemberRecord[]): void {
-    this.drive((now) => this.replicator.membershipChanged(now, members));
+    this.drive((now) => this.replicator.membershipChanged(now, members), 'membershipChanged');
   }
 
   receive(fromId: string, type: number, body: unknown): void {
-    this.drive((now) => this.replicator.receive(now, fromId, type, body));
+    this.drive((now) => this.replicator.receive(now, fromId, type, body), 'receive', undefined, fromId, type);
   }
 
-  private drive(step: (nowMs: number) => ReplicatorOutput[]): void {
+  /**
+   * Runs one step of the Replicator and carries out its outputs, then re-arms the timer. It runs
+   * in timer, socket and transport callbacks, so nothing may escape it (internal-error.ts): a
+   * step that throws is logged and fails the op it was for (`opId`); an output that fails is
+   * logged and fails the op it carried; the other outputs are still carried out. (What the step
+   * was for is passed as arguments, not an object: this runs for every op and message.)
+   */
+  private drive(step: (nowMs: number) => ReplicatorOutput[], input: string, opId?: number, peer?: string, messageType?: number): void {
     if (this.closed) return;
-    for (const out of step(this.o.clock.nowMs())) this.apply(out);
-    this.schedule();
+    let outs: ReplicatorOutput[] | undefined; // (no array allocated for nothing: this runs per op and message)
+    let failed = false;
+    try {
+      outs = step(this.o.clock.nowMs());
+    } catch (err) {
+      failed = true;
+      const failure = internalError(this.o.logger, err, `replication ${input}`, { opId, peer, messageType });
+      if (opId !== undefined) this.settle(opId, failure);
+    }
+    for (let i = 0; outs !== undefined && i < outs.length; i++) {
+      const out = outs[i]!;
+      try {
+        this.apply(out);
+      } catch (err) {
+        const failure = internalError(this.o.logger, err, `replication output ${out.type}`, out.type === 'send' ? { to: out.to, messageType: out.messageType } : out.type === 'complete' ? { opId: out.opId } : {});
+        // A send that failed fails the op it carried (its outputs are carried out after these).
+        if (out.type === 'send') {
+          try {
+            outs!.push(...this.replicator.sendFailed(this.o.clock.nowMs(), out.messageType, out.body, failure));
+          } catch (e) {
+            internalError(this.o.logger, e, 'replication sendFailed', { to: out.to, messageType: out.messageType });
+          }
+        }
+      }
+    }
+    // After a failed step the machine's deadline may be stale (already due): a step that keeps
+    // failing must not spin the timer (nor flood the log), so the next one is at least a second away.
+    this.schedule(failed ? FAILED_STEP_DELAY_MS : 0);
   }
 
   private apply(out: ReplicatorOutput): void {
@@ -104,15 +141,8 @@ export class SessionService implements NodeSessionsApi {
         this.o.transport.send({ id: m.id, address: m.address }, out.messageType, out.body);
         return;
       }
-      case 'complete': {
-        const p = this.pending.get(out.opId);
-        if (!p) return;
-        this.pending.delete(out.opId);
-        if ('error' in out) p.reject(out.error);
-        else p.resolve(out.result);
-        if (this.pending.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-        return;
-      }
+      case 'complete':
+        return this.settle(out.opId, 'error' in out ? out.error : out.result);
       case 'event':
         if (out.event.type === 'leaveComplete') {
           this.leaveCompleted = true;
@@ -126,8 +156,27 @@ export class SessionService implements NodeSessionsApi {
     }
   }
 
-  private schedule(): void {
-    if (!this.closed) this.timer.arm(this.replicator.nextDeadlineMs());
+  private settle(opId: number, outcome: OpResult | SessionMeshError): void {
+    const p = this.pending.get(opId);
+    if (!p) return;
+    this.pending.delete(opId);
+    if (outcome instanceof SessionMeshError) p.reject(outcome);
+    else p.resolve(outcome);
+    if (this.pending.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private schedule(minDelayMs = 0): void {
+    if (this.closed) return;
+    let dueMs: number;
+    try {
+      dueMs = this.replicator.nextDeadlineMs();
+    } catch (err) {
+      // Never leave the machine without a timer.
+      internalError(this.o.logger, err, 'replication nextDeadlineMs');
+      dueMs = -Infinity;
+      minDelayMs = FAILED_STEP_DELAY_MS;
+    }
+    this.timer.arm(minDelayMs > 0 ? Math.max(dueMs, this.o.clock.nowMs() + minDelayMs) : dueMs);
   }
 
   private submit(op: SessionOp): Promise<OpResult> {
@@ -135,7 +184,7 @@ export class SessionService implements NodeSessionsApi {
     const opId = this.nextOpId++;
     return new Promise<OpResult>((resolve, reject) => {
       this.pending.set(opId, { resolve, reject });
-      this.drive((now) => this.replicator.submit(now, opId, op));
+      this.drive((now) => this.replicator.submit(now, opId, op), 'submit', opId);
     });
   }
 
@@ -163,7 +212,7 @@ export class SessionService implements NodeSessionsApi {
       }, timeoutMs);
       // Registered before leave(): with no other data member the Replicator completes at once.
       this.leaveWaiters.push(done);
-      this.drive((now) => this.replicator.leave(now));
+      this.drive((now) => this.replicator.leave(now), 'leave');
     });
   }
 

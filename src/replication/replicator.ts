@@ -26,7 +26,7 @@ import { SessionStore } from '../session/store.js';
 import { applyUpdate, createRecord, destroyRecord, writeStamp } from '../session/update.js';
 import { MessageType } from '../wire/message-types.js';
 import { type ReplicationConfig, resolveReplicationConfig } from './config.js';
-import { type OpResult, type RoutedOp, type SessionOp, isWriteOp, opFromWire, resultFromWire } from './ops.js';
+import { type OpResult, type RoutedOp, type SessionOp, checkOp, isWriteOp, opFromWire, resultFromWire } from './ops.js';
 import type { ReplicationEvent, ReplicatorOutput } from './outputs.js';
 import { NearCache, type NearCacheStats } from './near-cache.js';
 import { type Invalidations, NearReaders, type NearReadersStats } from './near-readers.js';
@@ -265,12 +265,26 @@ export class Replicator {
       this.out.push({ type: 'complete', opId, error: new SessionMeshError('ERR_INVALID_VALUE', 'invalid session id') });
       return this.flush();
     }
+    // Checked where the op enters (issue #11); its values by the write itself when this member
+    // executes it right away (a write on the primary must not pay twice).
+    try {
+      op = checkOp(op, this.limits, this.executesAtOnce(op));
+    } catch (err) {
+      if (!(err instanceof SessionMeshError)) throw err;
+      this.out.push({ type: 'complete', opId, error: err });
+      return this.flush();
+    }
     // Read-your-writes through this member: a write drops the near-cache entry and fences gets in flight.
     if (isWriteOp(op) && op.id !== undefined) this.near.invalidate(op.id);
     const lo: LocalOp = { opId, op, deadlineMs: nowMs + this.config.opTimeoutMs, state: 'wait', retryAtMs: nowMs, to: '', reqId: 0, sentAtMs: 0, fillSinceMs: null, uncertain: false };
     this.localOps.set(opId, lo);
     this.route(lo);
     return this.flush();
+  }
+
+  /** This member is the primary of the op's session in its table: route() executes it in this step. */
+  private executesAtOnce(op: SessionOp): boolean {
+    return op.id !== undefined && this.table !== null && this.table.owners[partitionOf(op.id, this.config.partitions)]![0] === this.selfId;
   }
 
   receive(nowMs: number, from: string, type: number, body: unknown): ReplicatorOutput[] {
@@ -291,6 +305,21 @@ export class Replicator {
   peerDisconnected(nowMs: number, peer: string): ReplicatorOutput[] {
     this.at(nowMs);
     this.near.flushPrimary((id) => id === peer);
+    return this.flush();
+  }
+
+  /**
+   * The driver could not carry out a send (transport.send threw: a body it cannot encode, a frame
+   * over maxFrameBytes). The op of this member that the message carried, if any, fails with
+   * `error` rather than being retried into the same failure until it times out.
+   */
+  sendFailed(nowMs: number, messageType: number, body: unknown, error: SessionMeshError): ReplicatorOutput[] {
+    this.at(nowMs);
+    if (messageType === MessageType.ReplOp && typeof body === 'object' && body !== null) {
+      const opId = this.reqToOp.get((body as { r?: unknown }).r as number);
+      const lo = opId === undefined ? undefined : this.localOps.get(opId);
+      if (lo !== undefined) this.completeLocal(lo, error);
+    }
     return this.flush();
   }
 

@@ -23,9 +23,9 @@ import { SessionMeshError } from '../errors.js';
 import { type AttrTable, EMPTY_TABLE, STRIDE, TOMBSTONE, findSlot, overwrite } from './attrs.js';
 import { type BodyParts, encodedNameSize, unpackBody } from './packed.js';
 import { isValidSessionId } from './id.js';
-import { DEFAULT_SESSION_LIMITS, type SessionLimits, isValidMaxIdleMs } from './limits.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
 import { type SessionDelta, type SessionRecord, notFound, recordFromParts, timeMs, touch } from './record.js';
-import { ValueCloner, encodeValue } from './values.js';
+import { ValueCloner, checkChange, checkMaxIdleMs, encodeValue } from './values.js';
 import { wireFromParts } from './codec.js';
 
 export interface SessionUpdate {
@@ -128,7 +128,7 @@ export function writeStamp(hlc: HybridClock, record: SessionRecord): Hlc {
 /** A new session at version 1; the record is also the delta to send to backups. */
 export function createRecord(id: string, data: Record<string, unknown>, opts: CreateOptions): SessionRecord {
   if (!isValidSessionId(id)) throw new SessionMeshError('ERR_INVALID_VALUE', 'invalid session id', { id: String(id).slice(0, 200) });
-  checkMaxIdle(opts.maxIdleMs);
+  checkMaxIdleMs(opts.maxIdleMs);
   // An empty version-0 copy that every stamp beats; the update below fills it in.
   const nowMs = timeMs(opts.nowMs);
   const empty: BodyParts = { version: 0, createdAtMs: nowMs, maxIdleMs: opts.maxIdleMs, destroyed: false, stamp: ZERO_HLC, maxIdleStamp: ZERO_HLC, attrs: EMPTY_TABLE };
@@ -182,34 +182,15 @@ function write(
 ): UpdateResult {
   const limits = opts.limits ?? DEFAULT_SESSION_LIMITS;
   const nowMs = timeMs(opts.nowMs);
-  if (typeof update !== 'object' || update === null) throw invalidUpdate('update must be an object');
-  const { set, delete: del, maxIdleMs } = update;
-  if (set !== undefined && !isPlainObject(set)) throw invalidUpdate('set must be a plain object');
-  if (del !== undefined && !Array.isArray(del)) throw invalidUpdate('delete must be an array of names');
-  if (maxIdleMs !== undefined) checkMaxIdle(maxIdleMs);
-
-  const t = r.attrs;
-  const cloner: ValueCloner = writeCloner.begin({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes });
   // name → the checked copy of its new value (TOMBSTONE to delete): encoded below, and carried as
   // is by the delta's wire form. Every name is written, unchanged values and absent deletes
-  // included (see "Choice for unchanged values").
-  const wanted = new Map<string, unknown>();
-  if (set !== undefined) {
-    for (const name of Object.keys(set)) {
-      cloner.checkName(name);
-      const value = set[name];
-      // A new session has no older state to override: an undefined value is just absent.
-      if (value === undefined && creating) continue;
-      wanted.set(name, value === undefined ? TOMBSTONE : cloner.clone(name, value));
-    }
-  }
-  if (del !== undefined) {
-    for (const name of del) {
-      cloner.checkName(name);
-      if (wanted.has(name) && wanted.get(name) !== TOMBSTONE) throw invalidUpdate(`attribute ${JSON.stringify(name)} is both set and deleted`);
-      wanted.set(name, TOMBSTONE);
-    }
-  }
+  // included (see "Choice for unchanged values"). (checkChange is the one check of a change;
+  // members that route an op elsewhere run it where the op enters.)
+  const wanted = checkChange(update, writeCloner.begin({ maxValueDepth: limits.maxValueDepth, budgetBytes: limits.maxSessionBytes }));
+  // A new session has no older state to override: an undefined value is just absent.
+  if (creating) for (const [name, copy] of wanted) if (copy === TOMBSTONE) wanted.delete(name);
+  const maxIdleMs = update.maxIdleMs;
+  const t = r.attrs;
 
   let live = 0;
   let entries = t.length / STRIDE;
@@ -289,19 +270,6 @@ function checkStamp(current: Hlc, stamp: Hlc): void {
   }
 }
 
-function checkMaxIdle(ms: unknown): void {
-  if (!isValidMaxIdleMs(ms)) throw invalidUpdate(`maxIdleMs must be an integer from 1 to 400 days in ms, got ${String(ms)}`);
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (typeof x !== 'object' || x === null) return false;
-  const proto: unknown = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
-}
-
-function invalidUpdate(reason: string): SessionMeshError {
-  return new SessionMeshError('ERR_INVALID_VALUE', `invalid session update: ${reason}`);
-}
 
 function tooLarge(id: string, reason: string, details: Record<string, unknown>): SessionMeshError {
   return new SessionMeshError('ERR_SESSION_TOO_LARGE', `session ${id}: ${reason}`, { id, ...details });

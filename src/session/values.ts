@@ -21,6 +21,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Packr } from 'msgpackr';
 import { SessionMeshError } from '../errors.js';
+import { TOMBSTONE } from './attrs.js';
+import { isValidMaxIdleMs } from './limits.js';
 
 /**
  * The one msgpack codec for session data. No records (a self-describing map per object, so any
@@ -246,6 +248,60 @@ export class ValueCloner {
   private fail(reason: string): SessionMeshError {
     return invalid(reason, formatPath(this.path));
   }
+}
+
+/** The fields of a change (update.ts SessionUpdate), unchecked: from the app or the wire. */
+export interface ChangeInput {
+  readonly set?: unknown;
+  readonly delete?: unknown;
+  readonly maxIdleMs?: unknown;
+}
+
+/**
+ * THE check of a change to a session (one set of rules for every member): its shape, its
+ * attribute names and its values (cloned with `cloner`, which carries the op's byte budget).
+ * Returns name → the checked, normalised copy of its new value, or TOMBSTONE to delete it
+ * (`set: {a: undefined}` deletes `a`). The primary's write (update.ts write()) applies it to
+ * every op it executes, local or from the wire; a member that routes an op to a remote primary
+ * applies it where the op enters (replication/ops.ts checkOp), so that a bad value fails there
+ * at once with ERR_INVALID_VALUE instead of travelling (or failing to encode) first.
+ */
+export function checkChange(update: unknown, cloner: ValueCloner): Map<string, unknown> {
+  if (typeof update !== 'object' || update === null) throw invalidChange('update must be an object');
+  const { set, delete: del, maxIdleMs } = update as ChangeInput;
+  if (set !== undefined && !isPlainRecord(set)) throw invalidChange('set must be a plain object');
+  if (del !== undefined && !Array.isArray(del)) throw invalidChange('delete must be an array of names');
+  if (maxIdleMs !== undefined) checkMaxIdleMs(maxIdleMs);
+  const wanted = new Map<string, unknown>();
+  if (set !== undefined) {
+    for (const name of Object.keys(set)) {
+      cloner.checkName(name);
+      const value = set[name];
+      wanted.set(name, value === undefined ? TOMBSTONE : cloner.clone(name, value));
+    }
+  }
+  if (del !== undefined) {
+    for (const name of del as unknown[]) {
+      cloner.checkName(name);
+      if (wanted.has(name) && wanted.get(name) !== TOMBSTONE) throw invalidChange(`attribute ${JSON.stringify(name)} is both set and deleted`);
+      wanted.set(name, TOMBSTONE);
+    }
+  }
+  return wanted;
+}
+
+export function checkMaxIdleMs(ms: unknown): asserts ms is number {
+  if (!isValidMaxIdleMs(ms)) throw invalidChange(`maxIdleMs must be an integer from 1 to 400 days in ms, got ${String(ms)}`);
+}
+
+function isPlainRecord(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto: unknown = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+function invalidChange(reason: string): SessionMeshError {
+  return new SessionMeshError('ERR_INVALID_VALUE', `invalid session update: ${reason}`);
 }
 
 function invalid(reason: string, path: string): SessionMeshError {

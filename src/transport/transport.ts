@@ -8,7 +8,10 @@
  *   cluster secret; a failed or silent handshake closes the connection with a logged reason.
  * - `body` values are plain decoded data (null, boolean, number, string, Uint8Array, Date, arrays,
  *   plain objects). They come from the network: the consumer validates their shape before use.
- * - `send` never throws: a failure to reach the peer is reported as an `unreachable` peer event.
+ * - `send` never throws for network reasons: a failure to reach the peer is reported as an
+ *   `unreachable` peer event. It throws (synchronously, SessionMeshError ERR_INVALID_VALUE /
+ *   ERR_FRAME_TOO_LARGE) only for a body it cannot encode or send, so that the caller can fail
+ *   that one message and the op it carried; a member's drivers catch it (node/internal-error.ts).
  * - `request` rejects with a SessionMeshError: ERR_TIMEOUT, ERR_CONNECTION, ERR_BACKPRESSURE,
  *   ERR_CLOSED, or the code the responder sent with `replyError`.
  */

@@ -7,6 +7,7 @@ import { Resolver } from 'node:dns/promises';
 import type { Logger } from '../../log.js';
 import type { PeerAddress } from '../../transport/address.js';
 import { seedsFromAddresses, seedsFromSrv } from '../../membership/discovery/dns-answers.js';
+import { internalError } from '../internal-error.js';
 
 export interface DnsOptions {
   name: string;
@@ -32,7 +33,8 @@ export class DnsDiscovery {
   async start(): Promise<PeerAddress[]> {
     const first = await this.resolveOnce();
     if (!this.stopped) {
-      this.timer = setInterval(() => void this.resolveOnce(), this.o.intervalMs);
+      // (A rejection here would be unhandled, and end the process: nothing may escape a timer.)
+      this.timer = setInterval(() => void this.resolveOnce().catch((err: unknown) => internalError(this.o.logger, err, 'DNS discovery', { dns: this.o.name })), this.o.intervalMs);
       this.timer.unref();
     }
     return first;

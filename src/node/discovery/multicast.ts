@@ -8,6 +8,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from '../../log.js';
 import type { PeerAddress } from '../../transport/address.js';
 import { decodeAnnouncement, encodeAnnouncement } from '../../membership/discovery/announcement.js';
+import { internalError } from '../internal-error.js';
 
 export const DEFAULT_MULTICAST_GROUP = '239.255.77.77';
 export const DEFAULT_MULTICAST_PORT = 7399;
@@ -38,9 +39,14 @@ export class MulticastDiscovery {
     const socket = dgram.createSocket({ type: isIPv6(o.group) ? 'udp6' : 'udp4', reuseAddr: true });
     this.socket = socket;
     socket.on('message', (msg) => {
-      const a = decodeAnnouncement(msg);
-      if (!a || a.cluster !== o.cluster || a.id === o.selfId) return;
-      o.onPeer(a.address, a.id);
+      try {
+        const a = decodeAnnouncement(msg);
+        if (!a || a.cluster !== o.cluster || a.id === o.selfId) return;
+        o.onPeer(a.address, a.id);
+      } catch (err) {
+        // Nothing may escape a socket callback (it would end the process).
+        internalError(o.logger, err, 'multicast discovery', { group: o.group });
+      }
     });
     socket.on('error', (err) => o.logger.warn({ err: err.message, group: o.group }, 'multicast socket error'));
     await new Promise<void>((resolve, reject) => {
@@ -56,7 +62,13 @@ export class MulticastDiscovery {
     socket.setMulticastTTL(o.ttl);
     socket.setMulticastLoopback(true);
     this.announce();
-    this.timer = setInterval(() => this.announce(), o.intervalMs);
+    this.timer = setInterval(() => {
+      try {
+        this.announce();
+      } catch (err) {
+        internalError(o.logger, err, 'multicast announce', { group: o.group });
+      }
+    }, o.intervalMs);
     this.timer.unref();
   }
 

@@ -79,15 +79,16 @@ export class Connection {
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true); // latency matters more than packet count: this replaces a Redis round trip
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.onDrain());
+    // Nothing may escape a socket callback (it would end the process): see guard().
+    socket.on('data', (chunk: Buffer) => this.guard('data', () => this.onData(chunk)));
+    socket.on('drain', () => this.guard('drain', () => this.onDrain()));
     socket.on('end', () => this.record('ERR_CONNECTION', 'connection closed by peer'));
     socket.on('error', (err: NodeJS.ErrnoException) => this.record('ERR_CONNECTION', err.code ? `${err.code}: ${err.message}` : err.message));
-    socket.on('close', () => this.onClose());
+    socket.on('close', () => this.guard('close', () => this.onClose()));
     if (direction === 'outbound') {
       this.state = 'connecting';
       this.arm(limits.connectTimeoutMs, 'ERR_CONNECTION', `connect timed out after ${limits.connectTimeoutMs} ms`);
-      socket.once('connect', () => this.onConnect());
+      socket.once('connect', () => this.guard('connect', () => this.onConnect()));
     } else {
       this.state = 'handshaking';
       this.arm(limits.handshakeTimeoutMs, 'ERR_TIMEOUT', `handshake not completed within ${limits.handshakeTimeoutMs} ms`);
@@ -280,8 +281,28 @@ export class Connection {
     this.disarm();
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.destroy(code, reason);
+      this.guard('timer', () => this.destroy(code, reason));
     }, ms);
+  }
+
+  /**
+   * Runs a socket or timer callback. An exception there is a bug in the transport or in what it
+   * calls (handlers catch their own errors, handlers.ts): it is logged at error level with code
+   * ERR_INTERNAL and this connection is closed (its state may be half-updated); the process
+   * and every other connection keep running.
+   */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error({ code: 'ERR_INTERNAL', where: `connection ${what}`, remote: this.remoteAddress, peer: this.peer?.id, err }, `connection ${what} callback failed (ERR_INTERNAL); closing the connection`);
+      if (what === 'close') return;
+      try {
+        this.destroy('ERR_INTERNAL', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      } catch (e) {
+        this.logger.error({ code: 'ERR_INTERNAL', err: e }, 'closing a connection after an internal error failed');
+      }
+    }
   }
 
   private disarm(): void {
