@@ -35,6 +35,8 @@ export function planTable(
   known?: ReadonlySet<string>,
   /** cut(primary, peer): the primary reported the live member `peer` unreachable (reachability.ts). */
   cut: (primary: string, peer: string) => boolean = () => false,
+  /** drained(p, id): the lost holder `id` of an incomplete partition p reported it handed off all it held of p. */
+  drained: (p: number, id: string) => boolean = () => false,
 ): Plan {
   const alive = new Set(live.map((m) => m.id));
   // 4. Leaving members (graceful leave) still hold their copies, so they stay in the committed
@@ -62,21 +64,26 @@ export function planTable(
   // survivor then looked like a primary placement may swap for balance, and a partition whose
   // primary died could get a second primary change right after its promotion. A row whose
   // target lost every placeable member starts from its committed owners instead.
+  // 5. A partition whose every owner is lost from view goes to new owners that hold none of its
+  //    sessions; the lost holders are remembered (incomplete) until each is forgotten by
+  //    membership (gone for good) or is back and reported that it handed every copy it held of
+  //    the partition to the new primary (drained). Meanwhile the owners answer "unavailable" for
+  //    sessions they do not hold. (Clearing a holder as soon as it was alive again answered 404
+  //    for its sessions until its hand-off arrived: the chaos suite saw it after every heal.)
+  const incomplete = rows.map((row, p) => {
+    const lost = row.length === 0 ? committed.owners[p]! : [];
+    const still = (id: string) => (known === undefined || known.has(id)) && (!alive.has(id) || !drained(p, id));
+    return [...new Set([...(committed.incomplete?.[p] ?? []), ...lost])].filter(still);
+  });
   const base = committed.target.map((row, p) => (row.some((id) => placeableIds.has(id)) ? row : committed.owners[p]!));
-  const target = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable({ partitions: options.partitions, owners: base }, targetMembers, options);
+  const placed = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable({ partitions: options.partitions, owners: base }, targetMembers, options);
+  // A lost holder that is back does not become an owner of that partition again until it has
+  // drained it: as an owner it would keep its copy instead of handing it to the primary.
+  const target = placed.map((row, p) => (incomplete[p]!.length === 0 ? row : row.filter((id) => !incomplete[p]!.includes(id))));
   const owners = rows.map((row, p) => {
     const want = target[p]!;
     if (row.length === 0) return [...want];
     return want.every((id) => row.includes(id) || ready.has(readyKey(p, id))) ? [...want] : row;
-  });
-  // 5. A partition whose every owner is lost from view goes to new owners that hold none of its
-  //    sessions; the lost owners are remembered (incomplete) until each is back — alive again,
-  //    so its copy gets handed off to the new primary — or forgotten by membership (gone for
-  //    good). Meanwhile the owners answer "unavailable" for sessions they do not hold.
-  const incomplete = rows.map((row, p) => {
-    const lost = row.length === 0 ? committed.owners[p]! : [];
-    const still = (id: string) => !alive.has(id) && (known === undefined || known.has(id));
-    return [...new Set([...(committed.incomplete?.[p] ?? []), ...lost])].filter(still);
   });
   return { owners, target, incomplete };
 }

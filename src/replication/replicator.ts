@@ -166,6 +166,8 @@ export class Replicator {
   private lastCutReport = '';
   /** As the coordinator: which primaries cannot reach which members. */
   private readonly cuts = new CutReports();
+  /** As the coordinator: readyKey(p, id) of lost holders of incomplete partitions that drained them. */
+  private readonly drained = new Set<string>();
   private readonly tableSentTo = new Map<string, number>();
 
   private readonly localOps = new Map<number, LocalOp>();
@@ -865,7 +867,16 @@ export class Replicator {
     this.planDirty = false;
     const leaving = new Set([...this.leavers].filter((id) => this.alive.has(id)));
     const known = new Set(this.members.map((m) => m.id));
-    const plan = planTable(base, this.liveMembers(), this.ready, { partitions: this.config.partitions, replicas: this.config.replicas }, leaving, known, (primary, peer) => this.cuts.cut(primary, peer));
+    const plan = planTable(
+      base,
+      this.liveMembers(),
+      this.ready,
+      { partitions: this.config.partitions, replicas: this.config.replicas },
+      leaving,
+      known,
+      (primary, peer) => this.cuts.cut(primary, peer),
+      (p, id) => this.drained.has(readyKey(p, id)),
+    );
     const someIncomplete = plan.incomplete.some((row) => row.length > 0);
     const unchanged =
       base !== null &&
@@ -1095,6 +1106,10 @@ export class Replicator {
       const [ps, id] = splitKey(k);
       if (t.owners[ps]?.includes(id) || !t.target[ps]?.includes(id)) this.ready.delete(k);
     }
+    for (const k of [...this.drained]) {
+      const [ps, id] = splitKey(k);
+      if (!t.incomplete?.[ps]?.includes(id)) this.drained.delete(k);
+    }
     this.syncStreams();
     this.rerouteWaiting(true);
     this.nextAeMs = Math.min(this.nextAeMs, this.nowMs + 2 * this.config.retryMs);
@@ -1286,6 +1301,7 @@ export class Replicator {
       }
     }
     if (this.store.count(ho.p) > 0) this.handoff(ho.p);
+    else if (t?.incomplete?.[ho.p]?.includes(this.selfId)) this.reportDrained();
   }
 
   // ------------------------------------------------------------------ graceful leave
@@ -1360,6 +1376,36 @@ export class Replicator {
     for (const [b, ds] of perBackup) this.send(b, MessageType.ReplDigest, { ds });
     for (const p of this.store.partitionIds()) {
       if (!t.owners[p]!.includes(this.selfId) && !t.target[p]!.includes(this.selfId)) this.handoff(p);
+    }
+    this.reportDrained();
+  }
+
+  /** Tells the coordinator which incomplete partitions naming us as a lost holder we hold nothing of any more. */
+  private reportDrained(): void {
+    const t = this.table;
+    if (t?.incomplete === undefined) return;
+    const ps: number[] = [];
+    for (let p = 0; p < t.partitions; p++) if (t.incomplete[p]!.includes(this.selfId) && this.store.count(p) === 0) ps.push(p);
+    if (ps.length === 0) return;
+    if (this.isCoordinator()) this.onDrained(this.selfId, { ps });
+    else if (this.coordinatorId !== null) this.send(this.coordinatorId, MessageType.ReplDrained, { ps });
+  }
+
+  private onDrained(from: string, body: Record<string, unknown>): void {
+    const ps = body.ps;
+    if (!Array.isArray(ps) || ps.length > this.config.partitions) throw bad('drained partitions');
+    const t = this.table;
+    if (!this.isCoordinator() || t === null) return;
+    let added = false;
+    for (const x of ps as unknown[]) {
+      const p = this.partitionField(x);
+      if (!t.incomplete?.[p]?.includes(from) || this.drained.has(readyKey(p, from))) continue;
+      this.drained.add(readyKey(p, from));
+      added = true;
+    }
+    if (added) {
+      this.planDirty = true;
+      this.maybePlan(false);
     }
   }
 
@@ -1673,6 +1719,8 @@ export class Replicator {
         return this.onVote(from, b);
       case MessageType.ReplUnreachable:
         return this.onUnreachable(from, b);
+      case MessageType.ReplDrained:
+        return this.onDrained(from, b);
       default:
         throw bad(`unexpected message type ${type}`);
     }

@@ -83,6 +83,12 @@ export const MessageType = {
    * {r: reporter id, ids: member id[], f?: 1}. Resent while it lasts (replication/reachability.ts).
    */
   ReplUnreachable: 52,
+  /**
+   * A member named as a lost holder of incomplete partitions (ReplTable.incomplete) → the
+   * coordinator: "I hold nothing of these any more (handed off)": {ps: partition[]}. Resent
+   * every anti-entropy round while it is still named.
+   */
+  ReplDrained: 53,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;
