@@ -31,7 +31,7 @@ sweepTest({
   first: 10_000,
   count: 150,
   scenario: ap,
-  todo: 'issue #11 defect 2: a paused primary applies its queued ops on resume with fresh stamps and they win the merge (acknowledged deletes come back)',
+  todo: 'issue #11 defects 2 and 3: on resume the paused primary applies its queued ops to its stale copy and acknowledges them; a delete of a key that copy lacks leaves no tombstone (acknowledged deletes come back)',
 });
 
 sweepTest({

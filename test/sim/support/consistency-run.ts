@@ -266,7 +266,8 @@ export function sweep(seeds: number[], scenario: ConsistencyScenario): SweepOutc
 /** The failure message of a sweep (empty when every seed passed). */
 export function sweepFailures(s: ReturnType<typeof sweep>, file: string, testName: string, shown = 3): string {
   if (s.failing.length === 0 && s.errors.length === 0) return '';
-  const replay = (seed: number) => `SIM_SEED=${seed} node --test --test-name-pattern="${testName.replace(/["$`\\]/g, '.')}" dist/test/sim/${file}`;
+  // The name pattern is a regular expression: every special character (and quote) becomes '.'.
+  const replay = (seed: number) => `SIM_SEED=${seed} node --test --test-name-pattern="${testName.replace(/[.*+?^${}()|[\]\\"`]/g, '.')}" dist/test/sim/${file}`;
   const lines = [
     `${s.failing.length} of ${s.runs} seeds broke a guarantee, ${s.errors.length} failed to run`,
     `  failing seeds: ${[...s.failing.map((r) => r.seed), ...s.errors.map((e) => e.seed)].sort((a, b) => a - b).slice(0, 50).join(', ')}`,
@@ -295,9 +296,10 @@ export interface SweepTestOptions {
 export function sweepTest(o: SweepTestOptions): void {
   test(o.name, o.todo === undefined ? {} : { todo: o.todo }, (t) => {
     const startedMs = performance.now();
-    const s = sweep(sweepSeeds(o.first, o.count), o.scenario);
+    const seeds = sweepSeeds(o.first, o.count);
+    const s = sweep(seeds, o.scenario);
     const wallMs = performance.now() - startedMs;
-    t.diagnostic(`${s.runs} seeds from ${o.first}, ${Math.round(wallMs)} ms wall, ${Math.round(s.virtualMs / 1000)} s virtual; ops ok ${s.ops.ok} fail ${s.ops.fail} info ${s.ops.info}; failing seeds ${s.failing.map((r) => r.seed).slice(0, 20).join(',') || 'none'}${s.failing.length > 20 ? ',…' : ''}`);
+    t.diagnostic(`${s.runs} seeds from ${seeds[0]}, ${Math.round(wallMs)} ms wall, ${Math.round(s.virtualMs / 1000)} s virtual; ops ok ${s.ops.ok} fail ${s.ops.fail} info ${s.ops.info}; failing seeds ${s.failing.map((r) => r.seed).slice(0, 20).join(',') || 'none'}${s.failing.length > 20 ? ',…' : ''}`);
     const failures = sweepFailures(s, o.file, o.name);
     if (failures !== '') assert.fail(failures);
     const minOk = o.minOkPerRun ?? 50;
