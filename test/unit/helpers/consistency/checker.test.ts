@@ -220,6 +220,15 @@ describe('404 for a session that exists', () => {
     h.op({ kind: 'read', read: null, invokeMs: 40, completeMs: 45, client: 'c2' });
     h.final(null);
     assert.deepEqual(kinds(h, AP, NONE), []);
+    // A destroy invoked at the very instant a read completes is concurrent with it (sim seed 50215).
+    const tie = new H();
+    tie.create();
+    tie.op({ kind: 'read', read: null, invokeMs: 100, completeMs: 600, client: 'c1' });
+    tie.op({ kind: 'destroy', invokeMs: 600, completeMs: 601, client: 'c2' });
+    tie.final(null);
+    assert.deepEqual(kinds(tie, AP, NONE), []);
+    tie.ops[2] = { ...tie.ops[2]!, invokeMs: 600.5 };
+    assert.deepEqual(kinds(tie, AP, NONE), ['not-found-for-existing']);
     const g = new H();
     g.create();
     g.final(null);
