@@ -8,7 +8,8 @@
  * (may take effect, now or later). "Final read" = a `read` with `final: true` made after every
  * fault stopped and the cluster settled. "A before B" (real time) = A.completeMs < B.invokeMs.
  * A session EXISTS for an op when its create was acknowledged before the op was invoked and no
- * destroy of it was invoked before the op completed. Workload sessions must not idle-expire
+ * destroy of it was invoked before the op completed (or at the same instant: equal times are
+ * concurrent, never "before"). Workload sessions must not idle-expire
  * during a run (recorders create them with a long maxIdleMs).
  *
  * Which guarantees apply (`checked` lists them for a run):
@@ -191,7 +192,8 @@ function checkSession(session: string, ops: HistoryOp[], durable: boolean, repor
     if (!isNotFound(op)) continue;
     const created = okCreates.find((c) => before(c, op));
     if (created === undefined) continue;
-    if (destroys.some((d) => d.invokeMs < op.completeMs)) continue;
+    // A destroy invoked before the op completed (ties included: concurrent) may explain the 404.
+    if (destroys.some((d) => d.invokeMs <= op.completeMs)) continue;
     report('not-found-for-existing', session, `${op.kind} answered 404 (${op.error ?? 'null read'}) at ${op.completeMs} ms; create acknowledged at ${created.completeMs} ms, no destroy attempted`, [created, op]);
   }
   for (const f of finalOk) {

@@ -8,9 +8,16 @@
  *
  * The network is NetworkModel (delay, jitter/reorder, loss, duplicates, partitions); bodies go
  * through msgpack as on the wire. Process faults follow what the TCP transport reports:
- * crash (kill -9): peers with a connection hear `peerDisconnected`, later sends to the address
- * are refused (`peerUnreachable`); restart: a NEW member id at the same address (sends meant for
- * the old id fail the handshake → `peerUnreachable`).
+ * crash (kill -9): peers with a connection hear `peerDisconnected` (membership and replicator,
+ * as node.ts and session-service.ts both subscribe to the transport's peer events), later sends
+ * to the address are refused (`peerUnreachable`); restart: a NEW member id at the same address
+ * (sends meant for the old id fail the handshake → `peerUnreachable`).
+ * pause (SIGSTOP): the process runs nothing — its timers do not fire, every input meant for it
+ * (messages, client requests, peer events) waits in its inbox, its connections stay open; resume
+ * (SIGCONT) hands it the whole inbox at once, in arrival order (a socket read returns all that
+ * queued), and then its overdue timers fire, as Node's event loop does after a stop in poll.
+ * Clock skew: each member's machines see virtual time + a fixed per-member offset (startedAtMs
+ * and HLC stamps included); timers still fire at the virtual time their deadline means.
  *
  * Checked on every step: one table per (epoch, coordinator) anywhere in the cluster, so at most
  * one primary per partition per epoch (a split's two sides may both commit epoch n; tables are
@@ -47,6 +54,11 @@ export interface MeshProcess {
   memDueMs: number;
   repTimer: ScheduledEvent | null;
   repDueMs: number;
+  /** SIGSTOPped: inputs wait in `inbox`, timers do not run. */
+  paused: boolean;
+  readonly inbox: (() => void)[];
+  /** This member's clock minus virtual time (ms): what its machines read as now is virtual + offsetMs. */
+  readonly offsetMs: number;
 }
 
 export interface MeshOptions {
@@ -54,6 +66,13 @@ export interface MeshOptions {
   replication: Partial<ReplicationConfig>;
   membership?: Partial<MembershipConfig>;
   network?: Partial<NetworkConditions>;
+  /**
+   * Clock skew bound: each member's clock is off by a fixed seeded amount in
+   * [−maxClockSkewMs, +maxClockSkewMs] (0, default: every clock exact and no random draw for it).
+   */
+  maxClockSkewMs?: number;
+  /** Replication message types that may be delivered once more much later (network lateDuplicateRate). */
+  lateDuplicateTypes?: readonly number[];
 }
 
 /** Wall-clock start times as the node sets them (Date.now() at boot); the sim starts at this instant. */
@@ -103,7 +122,10 @@ export class MeshCluster {
     address ??= { host: `10.1.0.${++this.hostCounter}`, port: 7946 };
     const id = Buffer.from(this.random.bytes(8)).toString('hex');
     const name = `m${this.procs.length}`;
-    const startedAtMs = EPOCH_MS + Math.floor(this.nowMs);
+    const maxSkewMs = this.o.maxClockSkewMs ?? 0;
+    // Offsets are kept ≥ 0 (a base of maxSkewMs) so no machine ever sees a negative time.
+    const offsetMs = maxSkewMs > 0 ? maxSkewMs + Math.round((this.random.float() * 2 - 1) * maxSkewMs) : 0;
+    const startedAtMs = EPOCH_MS + Math.floor(this.nowMs + offsetMs);
     const self: MemberInfo = { id, name, address, httpAddress: null, role: 'member', zone: null, startedAtMs };
     const random = this.random.fork();
     const p: MeshProcess = {
@@ -111,7 +133,7 @@ export class MeshCluster {
       name,
       address,
       key: formatAddress(address),
-      membership: new Membership({ self, config: this.o.membership ?? {}, random, nowMs: this.nowMs }),
+      membership: new Membership({ self, config: this.o.membership ?? {}, random, nowMs: this.nowMs + offsetMs }),
       rep: new Replicator({ selfId: id, startedAtMs, random, config: this.o.replication }),
       running: true,
       connections: new Set(),
@@ -119,6 +141,9 @@ export class MeshCluster {
       memDueMs: Infinity,
       repTimer: null,
       repDueMs: Infinity,
+      paused: false,
+      inbox: [],
+      offsetMs,
     };
     // Seeds are joined members (a static seed list of long-lived members). A seed that is itself
     // still joining answers with a view of one, which makes an island (see the report in docs).
@@ -135,6 +160,8 @@ export class MeshCluster {
   crash(p: MeshProcess): void {
     if (!p.running) return;
     p.running = false;
+    p.paused = false;
+    p.inbox.length = 0;
     for (const t of [p.memTimer, p.repTimer]) if (t) t.cancelled = true;
     p.memTimer = p.repTimer = null;
     for (const [opId, op] of [...this.pending]) {
@@ -145,8 +172,35 @@ export class MeshCluster {
     }
     for (const q of this.procs) {
       if (!q.running || !q.connections.has(p.id) || !this.net.connected(p.key, q.key)) continue;
-      this.queue.after(1 + this.random.float() * 4, () => this.driveMembership(q, (m, now) => m.peerDisconnected(now, p.id)));
+      this.queue.after(1 + this.random.float() * 4, () =>
+        this.input(q, () => {
+          this.driveMembership(q, (m, now) => m.peerDisconnected(now, p.id));
+          this.driveReplicator(q, (r, now) => r.peerDisconnected(now, p.id));
+        }),
+      );
     }
+  }
+
+  /** SIGSTOP: nothing runs on p until resume(); what arrives meanwhile waits in its inbox. */
+  pause(p: MeshProcess): void {
+    if (!p.running || p.paused) return;
+    p.paused = true;
+    for (const t of [p.memTimer, p.repTimer]) if (t) t.cancelled = true;
+    p.memTimer = p.repTimer = null;
+    p.memDueMs = p.repDueMs = Infinity;
+  }
+
+  /** SIGCONT: the inbox is handled at once, in arrival order, then the overdue timers fire. */
+  resume(p: MeshProcess): void {
+    if (!p.running || !p.paused) return;
+    p.paused = false;
+    for (const run of p.inbox.splice(0)) {
+      if (!p.running) return;
+      run();
+    }
+    // Inputs re-arm the timers; with an empty inbox nothing did yet.
+    this.armMembership(p);
+    this.armReplicator(p);
   }
 
   /** A new process (new id) at the address of a crashed one. */
@@ -159,6 +213,11 @@ export class MeshCluster {
     this.net.partition(groups.map((g) => g.map((p) => p.key)));
   }
 
+  /** Cuts single links (non-transitive partitions: a bridge member keeps reaching both sides). */
+  cut(pairs: readonly (readonly [MeshProcess, MeshProcess])[]): void {
+    this.net.cut(pairs.map(([a, b]) => [a.key, b.key] as const));
+  }
+
   heal(): void {
     this.net.heal();
   }
@@ -166,7 +225,20 @@ export class MeshCluster {
   submit(via: MeshProcess, op: SessionOp, done: (o: OpOutcome) => void): void {
     const opId = this.nextOpId++;
     this.pending.set(opId, { via, done });
-    this.driveReplicator(via, (r, now) => r.submit(now, opId, op));
+    // A paused process does not read its client's request until it resumes.
+    this.input(via, () => this.driveReplicator(via, (r, now) => r.submit(now, opId, op)));
+  }
+
+  /** What p's clock reads now. */
+  clockOf(p: MeshProcess): number {
+    return this.nowMs + p.offsetMs;
+  }
+
+  /** An input for p: handled now, or queued while p is paused. */
+  private input(p: MeshProcess, run: () => void): void {
+    if (!p.running) return;
+    if (p.paused) p.inbox.push(run);
+    else run();
   }
 
   runFor(ms: number, eachStep?: () => void): void {
@@ -217,9 +289,9 @@ export class MeshCluster {
   // ------------------------------------------------------------------ driving (as node.ts / session-service.ts)
 
   private driveMembership(p: MeshProcess, step: (m: Membership, nowMs: number) => MembershipOutput[]): void {
-    if (!p.running) return;
+    if (!p.running || p.paused) return;
     let changed = false;
-    for (const out of step(p.membership, this.nowMs)) {
+    for (const out of step(p.membership, this.clockOf(p))) {
       switch (out.kind) {
         case 'send':
           this.sent.membership++;
@@ -240,8 +312,8 @@ export class MeshCluster {
   }
 
   private driveReplicator(p: MeshProcess, step: (r: Replicator, nowMs: number) => ReplicatorOutput[]): void {
-    if (!p.running) return;
-    for (const out of step(p.rep, this.nowMs)) {
+    if (!p.running || p.paused) return;
+    for (const out of step(p.rep, this.clockOf(p))) {
       switch (out.type) {
         case 'send': {
           const m = p.membership.member(out.to);
@@ -274,28 +346,31 @@ export class MeshCluster {
     const dest = this.byAddress.get(key);
     if (dest === undefined || !dest.running) {
       // Nothing listens there: the dial is refused at once.
-      this.queue.after(1, () => this.driveMembership(from, (m, now) => m.peerUnreachable(now, to)));
+      this.queue.after(1, () => this.input(from, () => this.driveMembership(from, (m, now) => m.peerUnreachable(now, to))));
       return;
     }
-    for (const delayMs of this.net.fate(from.key, dest.key)) this.queue.after(delayMs, () => this.deliver(from, to, key, type, bytes));
+    const late = this.o.lateDuplicateTypes?.includes(type) ?? false;
+    for (const delayMs of this.net.fate(from.key, dest.key, late)) this.queue.after(delayMs, () => this.deliver(from, to, key, type, bytes));
   }
 
   private deliver(from: MeshProcess, to: SendTarget, key: string, type: number, bytes: Buffer): void {
     const dest = this.byAddress.get(key);
     if (dest === undefined || !dest.running || (to.id !== undefined && to.id !== dest.id)) {
       // Gone meanwhile, or another member at that address now (a restart): the handshake fails.
-      this.driveMembership(from, (m, now) => m.peerUnreachable(now, to));
+      this.input(from, () => this.driveMembership(from, (m, now) => m.peerUnreachable(now, to)));
       return;
     }
     from.connections.add(dest.id);
     dest.connections.add(from.id);
     const body = unpack(bytes) as unknown;
-    if (isMembershipMessageType(type)) this.driveMembership(dest, (m, now) => m.receive(now, { id: from.id, address: from.address }, type, body));
-    else this.driveReplicator(dest, (r, now) => r.receive(now, from.id, type, body));
+    if (isMembershipMessageType(type)) this.input(dest, () => this.driveMembership(dest, (m, now) => m.receive(now, { id: from.id, address: from.address }, type, body)));
+    else this.input(dest, () => this.driveReplicator(dest, (r, now) => r.receive(now, from.id, type, body)));
   }
 
   private armMembership(p: MeshProcess): void {
-    const due = p.membership.nextDeadlineMs();
+    if (!p.running || p.paused) return;
+    // Deadlines are on p's clock; the queue runs on virtual time.
+    const due = p.membership.nextDeadlineMs() - p.offsetMs;
     if (p.memTimer && !p.memTimer.cancelled && due === p.memDueMs) return;
     if (p.memTimer) p.memTimer.cancelled = true;
     p.memTimer = null;
@@ -309,8 +384,8 @@ export class MeshCluster {
   }
 
   private armReplicator(p: MeshProcess): void {
-    if (!p.running) return;
-    const due = p.rep.nextDeadlineMs();
+    if (!p.running || p.paused) return;
+    const due = p.rep.nextDeadlineMs() - p.offsetMs;
     if (p.repTimer && !p.repTimer.cancelled && due === p.repDueMs) return;
     if (p.repTimer) p.repTimer.cancelled = true;
     p.repTimer = null;

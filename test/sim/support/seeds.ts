@@ -21,3 +21,17 @@ export function withSeed<T>(seed: number, scenario: (seed: number) => T): T {
     throw wrapped;
   }
 }
+
+/**
+ * Seeds for a sweep: `defaultCount` consecutive seeds from `first`, or `SIM_SEED_COUNT=<n>` of
+ * them (a longer sweep), or only `SIM_SEED=<n>` (a replay).
+ */
+export function sweepSeeds(first: number, defaultCount: number): number[] {
+  const fromEnv = process.env.SIM_SEED_COUNT;
+  let count = defaultCount;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    count = Number(fromEnv);
+    if (!Number.isInteger(count) || count < 1) throw new Error(`SIM_SEED_COUNT must be a positive integer, got "${fromEnv}"`);
+  }
+  return simSeeds(Array.from({ length: count }, (_, i) => first + i));
+}
