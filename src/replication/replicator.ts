@@ -33,7 +33,7 @@ import { type Invalidations, NearReaders, type NearReadersStats } from './near-r
 import { planTable, readyKey, rowsEqual } from './plan.js';
 import { type AppliedOpWire, AppliedOps, appliedOpsFromWire, opKey } from './applied-ops.js';
 import { CutReports, Unreachable } from './reachability.js';
-import { type Accepted, type TableKey, isMajority, isOlderKey, keyOfTable, sameKey, voteOn, votersOf } from './table-votes.js';
+import { type AcceptedTable, type Ballot, type TableKey, Voter, ballotAbove, isMajority, keyOfTable, sameKey, valueToPropose, votersOf } from './table-votes.js';
 import { type ReplTable, isId, isIncomplete, isNewerTable, primaryIn, tableFromWire, tableToWire } from './table.js';
 
 export interface ReplicatorOptions {
@@ -153,12 +153,12 @@ export class Replicator {
   private lastCommitMs = -Infinity;
   /** hasQuorum() for the current table and view (null: recompute). */
   private quorumCache: boolean | null = null;
-  /** Quorum 'majority' (table-votes.ts): the newest table proposal this member voted for. */
-  private accepted: Accepted | null = null;
-  /** Coordinator under quorum 'majority': the table it proposed, and who accepted it. */
-  private proposal: { table: ReplTable; base: TableKey | null; votes: Set<string>; sentAtMs: number } | null = null;
-  /** A proposal other voters accepted, newer than our committed table: the next plan builds on it. */
-  private learned: Accepted | null = null;
+  /** Quorum 'majority' (table-votes.ts): this member's Paxos state as a voter for the next table. */
+  private readonly voter = new Voter();
+  /** Coordinator under quorum 'majority': its attempt to get the next table chosen. */
+  private proposal: Proposal | null = null;
+  /** The highest ballot round seen (ours are above it). */
+  private maxRound = 0;
   /** As a primary: live members that leave our deltas and chunks unanswered (reachability.ts). */
   private readonly unreachable = new Unreachable();
   private nextCutReportMs = 0;
@@ -339,7 +339,7 @@ export class Replicator {
     this.at(nowMs);
     const c = this.config;
     if (this.planDirty && nowMs >= this.lastCommitMs + c.tableCommitBatchMs) this.maybePlan(false);
-    if (this.proposal !== null && nowMs >= this.proposal.sentAtMs + c.retryMs) this.sendProposal(false);
+    if (this.proposal !== null && nowMs >= this.proposal.sentAtMs + c.retryMs) this.sendPaxos();
     if (this.isCoordinator() && nowMs >= this.lastRefreshMs + c.tableRefreshMs) {
       this.lastRefreshMs = nowMs;
       this.planDirty = true;
@@ -859,11 +859,10 @@ export class Replicator {
     // members stay known for membership's deadRetentionMs, so real failures are still planned).
     if (this.table !== null && !this.viewKnowsTable(this.table)) return;
     // Under quorum 'majority' one table change is voted on at a time; a membership change
-    // (urgent) supersedes it with a proposal built on it.
+    // (urgent) starts it over with a higher ballot (Paxos keeps whatever may have been chosen).
     const voting = this.config.quorum === 'majority';
     if (voting && this.proposal !== null && !urgent) return;
-    const base = voting ? this.planBase() : this.table;
-    if (base !== null && base !== this.table && !this.viewKnowsTable(base)) return;
+    const base = this.table;
     this.planDirty = false;
     const leaving = new Set([...this.leavers].filter((id) => this.alive.has(id)));
     const known = new Set(this.members.map((m) => m.id));
@@ -883,8 +882,10 @@ export class Replicator {
       rowsEqual(plan.owners, base.owners) &&
       rowsEqual(plan.target, base.target) &&
       (someIncomplete ? base.incomplete !== undefined && rowsEqual(plan.incomplete, base.incomplete) : !base.incomplete?.some((row) => row.length > 0));
-    // (A learned proposal of another coordinator is proposed again under our key, even unchanged.)
-    if (unchanged && (base === this.table || base === this.proposal?.table)) return;
+    if (unchanged) {
+      // Nothing to change; an attempt still running may carry another coordinator's table, finish it.
+      return;
+    }
     const next: ReplTable = {
       epoch: (base?.epoch ?? 0) + 1,
       coordinatorId: this.selfId,
@@ -895,7 +896,7 @@ export class Replicator {
       target: plan.target,
       ...(someIncomplete ? { incomplete: plan.incomplete } : {}),
     };
-    if (voting) return this.propose(next, base);
+    if (voting) return this.propose(next);
     this.commit(next);
   }
 
@@ -953,86 +954,113 @@ export class Replicator {
 
   // ------------------------------------------------------------------ table votes (quorum 'majority', table-votes.ts)
 
-  /** What the next proposal builds on: the newest of our committed table and the proposals we know voters accepted. */
-  private planBase(): ReplTable | null {
-    let base = this.table;
-    for (const t of [this.proposal?.table, this.accepted?.table, this.learned?.table]) if (t !== undefined && isNewerTable(t, base)) base = t;
-    return base;
+  /** Starts a Paxos attempt to get `plan` (built on our committed table) chosen as the next table. */
+  private propose(plan: ReplTable): void {
+    const ballot: Ballot = { round: ++this.maxRound, by: this.selfId };
+    this.proposal = { slot: keyOfTable(this.table), ballot, plan, value: null, promises: new Map(), accepts: new Set(), sentAtMs: -Infinity };
+    this.sendPaxos();
   }
 
-  private propose(next: ReplTable, base: ReplTable | null): void {
-    const baseKey = base === null ? null : keyOfTable(base);
-    this.proposal = { table: next, base: baseKey, votes: new Set([this.selfId]), sentAtMs: -Infinity };
-    this.accepted = { table: next, base: baseKey };
-    this.sendProposal(true);
-    this.checkProposal();
-  }
-
-  /** Sends the proposal to the voters that have not accepted it yet (all of them when `first`). */
-  private sendProposal(first: boolean): void {
+  /** Sends the attempt's current phase to the voters that have not answered it (and votes itself). */
+  private sendPaxos(): void {
     const pr = this.proposal!;
     pr.sentAtMs = this.nowMs;
-    const body = { t: tableToWire(pr.table), b: pr.base === null ? null : keyToWire(pr.base) };
-    for (const id of new Set([...this.votersOfCommitted(), ...votersOf(pr.table, (x) => this.hasLeft(x))])) {
-      if (id === this.selfId || pr.votes.has(id) || (!first && !this.alive.has(id))) continue;
-      this.send(id, MessageType.ReplPropose, body);
-    }
-  }
-
-  /** Commits the proposal once a majority of the committed table's voters and of its own accepted it. */
-  private checkProposal(): void {
-    const pr = this.proposal;
-    if (pr === null) return;
-    const votes = (id: string) => pr.votes.has(id);
-    if (!isMajority(this.votersOfCommitted(), votes) || !isMajority(votersOf(pr.table, (x) => this.hasLeft(x)), votes)) return;
-    this.proposal = null;
-    this.learned = null;
-    this.commit(pr.table);
-  }
-
-  private onPropose(from: string, body: Record<string, unknown>): void {
-    const t = tableFromWire(body.t);
-    const base = body.b === null ? null : keyFromWire(body.b);
-    if (t.partitions !== this.config.partitions) return this.warn('table proposal with another partition count ignored', { from, partitions: t.partitions });
-    const k = keyToWire(keyOfTable(t));
-    const vote = voteOn(t, base, this.table, this.accepted);
-    if (vote.accept) {
-      this.accepted = { table: t, base };
-      return this.send(from, MessageType.ReplVote, { k, ok: true });
-    }
-    if ('committed' in vote) return this.send(from, MessageType.ReplVote, { k, ok: false, t: tableToWire(vote.committed) });
-    const a = vote.accepted;
-    this.send(from, MessageType.ReplVote, { k, ok: false, a: tableToWire(a.table), ab: a.base === null ? null : keyToWire(a.base) });
-  }
-
-  private onVote(from: string, body: Record<string, unknown>): void {
-    const k = keyFromWire(body.k);
-    if (body.ok === true) {
-      const pr = this.proposal;
-      if (pr === null || !sameKey(k, keyOfTable(pr.table))) return;
-      pr.votes.add(from);
-      return this.checkProposal();
-    }
-    // Refused: the voter committed a table our proposal is not built on (adopt it if newer, and
-    // propose again on it), or accepted a competing proposal (build on that).
-    if (body.t !== undefined) {
-      const t = tableFromWire(body.t);
-      this.considerTable(t, from);
-      const pr = this.proposal;
-      if (pr !== null && !builtOn(pr.table, pr.base, t)) {
-        this.proposal = null;
-        this.planDirty = true;
-        this.maybePlan(true);
+    const slot = pr.slot === null ? null : keyToWire(pr.slot);
+    const b = ballotToWire(pr.ballot);
+    if (pr.value === null) {
+      if (!pr.promises.has(this.selfId)) {
+        const r = this.voter.prepare(pr.slot, pr.ballot);
+        if (r.ok) pr.promises.set(this.selfId, r.accepted);
       }
-      return;
+      for (const id of this.votersOfCommitted()) if (id !== this.selfId && !pr.promises.has(id)) this.send(id, MessageType.ReplPropose, { k: 'prepare', s: slot, b });
+      return this.checkPromises();
     }
-    if (body.a === undefined) throw bad('vote');
-    const a = tableFromWire(body.a);
-    const ab = body.ab === null ? null : keyFromWire(body.ab);
-    if (a.partitions !== this.config.partitions || !isNewerTable(a, this.planBase())) return;
-    this.learned = { table: a, base: ab };
+    if (!pr.accepts.has(this.selfId) && this.voter.accept(pr.slot, pr.ballot, pr.value).ok) pr.accepts.add(this.selfId);
+    const body = { k: 'accept', s: slot, b, t: tableToWire(pr.value) };
+    for (const id of new Set([...this.votersOfCommitted(), ...votersOf(pr.value, (x) => this.hasLeft(x))])) {
+      if (id !== this.selfId && !pr.accepts.has(id)) this.send(id, MessageType.ReplPropose, body);
+    }
+    this.checkAccepts();
+  }
+
+  /** Phase 1 done (a majority promised): propose the highest accepted table among them, else our plan. */
+  private checkPromises(): void {
+    const pr = this.proposal;
+    if (pr === null || pr.value !== null || !isMajority(this.votersOfCommitted(), (id) => pr.promises.has(id))) return;
+    const taken = valueToPropose(pr.promises.values());
+    pr.value = taken ?? pr.plan;
+    if (taken !== null && taken !== pr.plan) this.planDirty = true; // ours goes in the next slot
+    this.sendPaxos();
+  }
+
+  /** Phase 2 done: a majority of the slot's voters and of the table's own accepted it. Commit. */
+  private checkAccepts(): void {
+    const pr = this.proposal;
+    if (pr === null || pr.value === null) return;
+    const votes = (id: string) => pr.accepts.has(id);
+    if (!isMajority(this.votersOfCommitted(), votes) || !isMajority(votersOf(pr.value, (x) => this.hasLeft(x)), votes)) return;
+    this.proposal = null;
+    this.commit(pr.value);
+    if (this.planDirty) this.maybePlan(true);
+  }
+
+  /** A voter's side of both phases. */
+  private onPropose(from: string, body: Record<string, unknown>): void {
+    const slot = body.s === null ? null : keyFromWire(body.s);
+    const ballot = ballotFromWire(body.b);
+    if (ballot.round > this.maxRound) this.maxRound = ballot.round;
+    const answer = { k: '', s: body.s, b: body.b };
+    let r: ReturnType<Voter['prepare']> | ReturnType<Voter['accept']>;
+    if (body.k === 'prepare') r = this.voter.prepare(slot, ballot);
+    else if (body.k === 'accept') {
+      const t = tableFromWire(body.t);
+      if (t.partitions !== this.config.partitions) return this.warn('table proposal with another partition count ignored', { from, partitions: t.partitions });
+      r = this.voter.accept(slot, ballot, t);
+    } else throw bad('proposal kind');
+    if (r.ok) {
+      answer.k = body.k === 'prepare' ? 'promise' : 'accepted';
+      const accepted = 'accepted' in r ? (r.accepted as AcceptedTable | null) : null;
+      return this.send(from, MessageType.ReplVote, accepted === null ? answer : { ...answer, a: [ballotToWire(accepted.ballot), tableToWire(accepted.table)] });
+    }
+    answer.k = 'nack';
+    // In another slot: our committed table tells the coordinator (or, if older, asks for its).
+    if (r.wrongSlot) return this.send(from, MessageType.ReplVote, this.table === null ? answer : { ...answer, t: tableToWire(this.table) });
+    this.send(from, MessageType.ReplVote, { ...answer, pb: ballotToWire(r.promised!) });
+  }
+
+  /** The coordinator's side: promises, acceptances and refusals. */
+  private onVote(from: string, body: Record<string, unknown>): void {
+    const slot = body.s === null ? null : keyFromWire(body.s);
+    const ballot = ballotFromWire(body.b);
+    if (body.k === 'nack' && body.t !== undefined) {
+      // The voter is in another slot: adopt its table if newer (our attempt is then void), or
+      // send it ours (it catches up and can answer a retransmission).
+      return this.considerTable(tableFromWire(body.t), from);
+    }
+    const pr = this.proposal;
+    if (pr === null || !sameKey(slot, pr.slot) || pr.ballot.round !== ballot.round || pr.ballot.by !== ballot.by) return;
+    if (body.k === 'promise') {
+      let accepted: AcceptedTable | null = null;
+      if (body.a !== undefined) {
+        if (!Array.isArray(body.a) || body.a.length !== 2) throw bad('accepted table');
+        accepted = { ballot: ballotFromWire(body.a[0]), table: tableFromWire(body.a[1]) };
+      }
+      if (pr.value === null) pr.promises.set(from, accepted);
+      return this.checkPromises();
+    }
+    if (body.k === 'accepted') {
+      pr.accepts.add(from);
+      return this.checkAccepts();
+    }
+    if (body.k !== 'nack') throw bad('vote kind');
+    // Someone else's higher ballot: try again above it, after a random pause (two coordinators
+    // that keep outbidding each other in lockstep would never finish).
+    const pb = ballotFromWire(body.pb);
+    if (pb.round > this.maxRound) this.maxRound = pb.round;
+    if (!ballotAbove(pb, pr.ballot)) return;
+    this.proposal = null;
     this.planDirty = true;
-    this.maybePlan(true);
+    this.lastCommitMs = this.nowMs - this.config.tableCommitBatchMs + this.random.int(2 * this.config.retryMs);
   }
 
   /** Voters of the committed table; before the first one, every known data member that did not leave. */
@@ -1058,10 +1086,9 @@ export class Replicator {
     this.table = t;
     this.hlc.advanceEpoch(t.epoch); // our writes from now on rank above every older table's (hlc.ts)
     this.quorumCache = null;
-    // Proposals this table overtook, or that were not built on it, can no longer be committed.
-    if (this.proposal !== null && !builtOn(this.proposal.table, this.proposal.base, t)) this.proposal = null;
-    if (this.accepted !== null && !builtOn(this.accepted.table, this.accepted.base, t)) this.accepted = null;
-    if (this.learned !== null && !builtOn(this.learned.table, this.learned.base, t)) this.learned = null;
+    // A new slot: the attempt for the old one is void; the voter starts afresh.
+    if (this.proposal !== null && !sameKey(this.proposal.slot, keyOfTable(t))) this.proposal = null;
+    this.voter.enter(keyOfTable(t));
     this.emit({ type: 'table', epoch: t.epoch, coordinatorId: t.coordinatorId, committedByMe });
     const gained: number[] = [];
     const lost: number[] = [];
@@ -1762,9 +1789,27 @@ function keyOf(origin: Origin, selfId: string): string | undefined {
   return undefined;
 }
 
-/** Proposal `p` (built on `base`) can still be committed over the committed table `t`: it is newer and built on t or later. */
-function builtOn(p: ReplTable, base: TableKey | null, t: ReplTable): boolean {
-  return isNewerTable(p, t) && base !== null && !isOlderKey(base, keyOfTable(t));
+/** A coordinator's Paxos attempt (table-votes.ts) to get the next table chosen in `slot`. */
+interface Proposal {
+  /** The committed table it builds on. */
+  slot: TableKey | null;
+  ballot: Ballot;
+  /** Our own plan, proposed if no voter accepted another table in this slot. */
+  plan: ReplTable;
+  /** Phase 2's table (null during phase 1). */
+  value: ReplTable | null;
+  promises: Map<string, AcceptedTable | null>;
+  accepts: Set<string>;
+  sentAtMs: number;
+}
+
+function ballotToWire(b: Ballot): [number, string] {
+  return [b.round, b.by];
+}
+
+function ballotFromWire(x: unknown): Ballot {
+  if (!Array.isArray(x) || x.length !== 2 || !Number.isSafeInteger(x[0]) || x[0] < 0 || !isId(x[1])) throw bad('ballot');
+  return { round: x[0] as number, by: x[1] as string };
 }
 
 /** A table key on the wire: [epoch, coordinator start, coordinator id]. */

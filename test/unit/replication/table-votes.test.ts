@@ -2,31 +2,37 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ReplTable } from '../../../src/replication/table.js';
-import { type Accepted, isMajority, keyOfTable, voteOn, votersOf } from '../../../src/replication/table-votes.js';
+import { type AcceptedTable, type Ballot, Voter, ballotAbove, isMajority, keyOfTable, valueToPropose, votersOf } from '../../../src/replication/table-votes.js';
 
-function table(epoch: number, coordinatorId: string, owners: string[][] = [['a', 'b', 'c']], coordinatorStartedAtMs = 1): ReplTable {
-  return { epoch, coordinatorId, coordinatorStartedAtMs, partitions: owners.length, replicas: 3, owners, target: owners };
+function table(epoch: number, coordinatorId: string, owners: string[][] = [['a', 'b', 'c']]): ReplTable {
+  return { epoch, coordinatorId, coordinatorStartedAtMs: 1, partitions: owners.length, replicas: 3, owners, target: owners };
 }
 
-test('a voter accepts a newer proposal built on its committed table, and refuses one that is not', () => {
-  const c6 = table(6, 'a');
-  assert.deepEqual(voteOn(table(7, 'a'), keyOfTable(c6), c6, null), { accept: true });
-  assert.deepEqual(voteOn(table(6, 'b'), keyOfTable(c6), c6, null), { accept: false, committed: c6 }, 'not newer');
-  assert.deepEqual(voteOn(table(9, 'b'), keyOfTable(table(5, 'b')), c6, null), { accept: false, committed: c6 }, 'built on an older table');
-  assert.deepEqual(voteOn(table(9, 'b'), null, c6, null), { accept: false, committed: c6 }, 'built on nothing');
-  assert.deepEqual(voteOn(table(1, 'b'), null, null, null), { accept: true }, 'a first table');
+test('a voter promises the highest ballot, accepts unless it promised a higher one, and answers only in its slot', () => {
+  const slot = keyOfTable(table(6, 'a'));
+  const v = new Voter();
+  v.enter(slot);
+  assert.deepEqual(v.prepare(keyOfTable(table(5, 'a')), { round: 1, by: 'a' }), { ok: false, wrongSlot: true });
+  assert.deepEqual(v.prepare(slot, { round: 2, by: 'a' }), { ok: true, accepted: null });
+  assert.deepEqual(v.prepare(slot, { round: 1, by: 'b' }), { ok: false, wrongSlot: false, promised: { round: 2, by: 'a' } });
+  assert.deepEqual(v.accept(slot, { round: 1, by: 'b' }, table(7, 'b')), { ok: false, wrongSlot: false, promised: { round: 2, by: 'a' } });
+  const t7 = table(7, 'a');
+  assert.deepEqual(v.accept(slot, { round: 2, by: 'a' }, t7), { ok: true });
+  // A higher ballot learns what was accepted (and must propose it again).
+  assert.deepEqual(v.prepare(slot, { round: 3, by: 'b' }), { ok: true, accepted: { ballot: { round: 2, by: 'a' }, table: t7 } });
+  // A new committed table starts a new slot.
+  v.enter(keyOfTable(t7));
+  assert.deepEqual(v.prepare(keyOfTable(t7), { round: 1, by: 'c' }), { ok: true, accepted: null });
 });
 
-test('one proposal per epoch; a later one must build on the proposal the voter accepted', () => {
-  const c6 = table(6, 'a');
-  const a7: Accepted = { table: table(7, 'a'), base: keyOfTable(c6) };
-  assert.deepEqual(voteOn(table(7, 'b'), keyOfTable(c6), c6, a7), { accept: false, accepted: a7 }, 'same epoch, other coordinator');
-  assert.deepEqual(voteOn(table(8, 'b'), keyOfTable(c6), c6, a7), { accept: false, accepted: a7 }, 'not built on the accepted one');
-  assert.deepEqual(voteOn(table(8, 'b'), keyOfTable(a7.table), c6, a7), { accept: true });
-  assert.deepEqual(voteOn(a7.table, keyOfTable(c6), c6, a7), { accept: true }, 'the same proposal again (a retransmission)');
-  // A committed table newer than the accepted proposal frees the voter from it.
-  const c9 = table(9, 'c');
-  assert.deepEqual(voteOn(table(10, 'c'), keyOfTable(c9), c9, a7), { accept: true });
+test('ballots order by round, then proposer; phase 2 proposes the highest accepted table', () => {
+  assert.ok(ballotAbove({ round: 2, by: 'a' }, { round: 1, by: 'z' }));
+  assert.ok(ballotAbove({ round: 2, by: 'b' }, { round: 2, by: 'a' }));
+  assert.ok(ballotAbove({ round: 1, by: 'a' }, null));
+  const t1 = table(7, 'a');
+  const t2 = table(7, 'b');
+  assert.equal(valueToPropose([null, { ballot: { round: 1, by: 'a' }, table: t1 }, { ballot: { round: 3, by: 'b' }, table: t2 }]), t2);
+  assert.equal(valueToPropose([null, null]), null);
 });
 
 test('voters are the members a table names, minus those that left; a majority is more than half', () => {
@@ -37,35 +43,57 @@ test('voters are the members a table names, minus those that left; a majority is
   assert.equal(isMajority(['a', 'b', 'c'], (id) => id === 'a' || id === 'b'), true);
 });
 
-test('property: two competing proposals on one committed table never both gather a majority, whatever the order of delivery', () => {
-  const voters = ['a', 'b', 'c', 'd', 'e'];
-  const base = table(6, 'a', [voters]);
-  const proposal = fc.record({ epoch: fc.integer({ min: 7, max: 9 }), coordinatorId: fc.constantFrom('a', 'b', 'c'), onFirst: fc.boolean() });
+/**
+ * Paxos safety under any interleaving: up to three coordinators run both phases against five
+ * voters with messages delivered in any order (or never); whenever a table is chosen (a majority
+ * accepted it), every table chosen in that slot is the same one.
+ */
+test('property: competing coordinators never get two different tables chosen in one slot', () => {
+  const voters = ['v1', 'v2', 'v3', 'v4', 'v5'];
+  const slot = keyOfTable(table(6, 'x', [voters]));
+  type Step = { coord: number; kind: 'prepare' | 'accept' | 'restart'; voter: number };
+  const kind = fc.oneof({ arbitrary: fc.constant<Step['kind']>('prepare'), weight: 8 }, { arbitrary: fc.constant<Step['kind']>('accept'), weight: 8 }, { arbitrary: fc.constant<Step['kind']>('restart'), weight: 1 });
+  const step = fc.record({ coord: fc.integer({ min: 0, max: 2 }), kind, voter: fc.integer({ min: 0, max: 4 }) });
   fc.assert(
-    fc.property(proposal, proposal, fc.array(fc.tuple(fc.constantFrom(...voters), fc.integer({ min: 0, max: 1 })), { maxLength: 20 }), (x, y, deliveries) => {
-      const p1 = table(x.epoch, x.coordinatorId, [voters]);
-      const p2raw = table(y.epoch, y.coordinatorId, [voters]);
-      fc.pre(keyOfTable(p1).epoch !== p2raw.epoch || p1.coordinatorId !== p2raw.coordinatorId);
-      // The second may be built on the committed table, or on the first (then it is a successor, not a competitor).
-      const successor = y.onFirst && p2raw.epoch > p1.epoch;
-      const proposals = [
-        { t: p1, base: keyOfTable(base) },
-        { t: p2raw, base: successor ? keyOfTable(p1) : keyOfTable(base) },
-      ];
-      const accepted = new Map<string, Accepted | null>(voters.map((v) => [v, null]));
-      const votes = [new Set<string>(), new Set<string>()];
-      for (const [v, i] of deliveries) {
-        const pr = proposals[i]!;
-        const vote = voteOn(pr.t, pr.base, base, accepted.get(v)!);
-        if (vote.accept) {
-          accepted.set(v, { table: pr.t, base: pr.base });
-          votes[i]!.add(v);
+    fc.property(fc.array(step, { minLength: 20, maxLength: 200 }), (steps) => {
+      const vs = voters.map(() => {
+        const v = new Voter();
+        v.enter(slot);
+        return v;
+      });
+      const coords = [0, 1, 2].map((i) => ({
+        id: `c${i}`,
+        ballot: { round: 1, by: `c${i}` } as Ballot,
+        plan: table(7, `c${i}`, [voters]),
+        promises: new Map<number, AcceptedTable | null>(),
+        value: null as ReplTable | null,
+      }));
+      const acceptedBy = new Map<ReplTable, Set<number>>();
+      const chosen = new Set<ReplTable>();
+      let maxRound = 1;
+      for (const s of steps) {
+        const c = coords[s.coord]!;
+        if (s.kind === 'restart') {
+          c.ballot = { round: ++maxRound, by: c.id };
+          c.promises.clear();
+          c.value = null;
+        } else if (s.kind === 'prepare') {
+          const r = vs[s.voter]!.prepare(slot, c.ballot);
+          if (r.ok && c.value === null) {
+            c.promises.set(s.voter, r.accepted);
+            if (c.promises.size >= 3) c.value = valueToPropose(c.promises.values()) ?? c.plan;
+          }
+        } else if (c.value !== null) {
+          if (vs[s.voter]!.accept(slot, c.ballot, c.value).ok) {
+            let set = acceptedBy.get(c.value);
+            if (set === undefined) acceptedBy.set(c.value, (set = new Set()));
+            set.add(s.voter);
+            if (set.size >= 3) chosen.add(c.value);
+          }
         }
       }
-      const committed = votes.map((s) => isMajority(voters, (v) => s.has(v)));
-      // Both may commit only when the second is built on the first (a chain, not a conflict).
-      return !(committed[0] && committed[1]) || successor;
+      return chosen.size <= 1;
     }),
-    { numRuns: 2000 },
+    { numRuns: 3000 },
   );
 });
