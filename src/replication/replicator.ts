@@ -52,7 +52,8 @@ type Origin =
    * key: the op's cluster-wide key (applied-ops.ts), absent from members that send none.
    */
   | { kind: 'remote'; from: string; reqId: number; key?: string; nc?: boolean; ncOk?: boolean }
-  | { kind: 'handoff'; from: string; h: number }
+  /** superseded: a write hand-off whose write lost to writes made under a newer table (see onHandoff). */
+  | { kind: 'handoff'; from: string; h: number; superseded?: boolean }
   | { kind: 'internal' };
 
 interface LocalOp {
@@ -732,7 +733,7 @@ export class Replicator {
       }
       case 'handoff': {
         const ok = !(outcome instanceof SessionMeshError);
-        return this.send(origin.from, MessageType.ReplHandoffAck, { h: origin.h, ok, ...(!ok && this.table !== null ? { table: tableToWire(this.table) } : {}) });
+        return this.send(origin.from, MessageType.ReplHandoffAck, { h: origin.h, ok, ...(!ok && this.table !== null ? { table: tableToWire(this.table) } : {}), ...(ok && origin.superseded === true ? { sup: true } : {}) });
       }
     }
   }
@@ -1290,7 +1291,7 @@ export class Replicator {
     if (primary === ho.to && this.nowMs < ho.sentAtMs + 2 * this.config.retryMs) return;
     ho.to = primary;
     ho.sentAtMs = this.nowMs;
-    this.send(primary, MessageType.ReplHandoff, { p: ho.p, h, recs: ho.records.map(recordToWire) });
+    this.send(primary, MessageType.ReplHandoff, { p: ho.p, h, recs: ho.records.map(recordToWire), w: 1 });
   }
 
   private onHandoff(from: string, body: Record<string, unknown>): void {
@@ -1300,9 +1301,17 @@ export class Replicator {
     if (primaryIn(this.table, p) !== this.selfId) return this.send(from, MessageType.ReplHandoffAck, this.nack({ h }));
     const records = this.recordsField(body.recs, p);
     if (records === null) return;
+    // The hand-off of a write its old primary applied but could not get acknowledged (w: 1): if
+    // a copy here was written under a newer table since, that write lost the merge (stamps rank
+    // by epoch) and must not be acknowledged as if it took effect: the new writes did not see it,
+    // and one of them may carry the same version. Its requester gets "indeterminate" instead.
+    const superseded = body.w === 1 && records.some((r) => {
+      const cur = this.store.get(r.id);
+      return cur !== undefined && cur.stamp.epoch > r.stamp.epoch;
+    });
     // Merged, then replicated like a write: the sender drops its copy only once our backups have it.
     const merged = records.map((r) => this.mergeLocal(r));
-    this.replicate(p, merged, { kind: 'handoff', from, h: h as number }, null);
+    this.replicate(p, merged, { kind: 'handoff', from, h: h as number, superseded }, null);
   }
 
   private onHandoffAck(from: string, body: Record<string, unknown>): void {
@@ -1316,7 +1325,10 @@ export class Replicator {
     if (body.ok !== true) return this.onNack(from, body);
     if (ho.write !== undefined) {
       ho.write.finished = true;
-      this.finish(ho.write.origin, ho.write.result);
+      const lost = new SessionMeshError('ERR_TIMEOUT', 'write outcome unknown: this member applied it as primary, then lost the partition, and writes made under the newer table overtook it; it may be partly visible', {
+        partition: ho.p,
+      });
+      this.finish(ho.write.origin, body.sup === true ? lost : ho.write.result);
     }
     const t = this.table;
     if (t !== null && (t.owners[ho.p]!.includes(this.selfId) || t.target[ho.p]!.includes(this.selfId))) return; // ours again
