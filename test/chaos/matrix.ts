@@ -28,7 +28,17 @@ export function fullMatrix(): Combo[] {
  * see docs/chaos.md), so CI is green and any regression in them turns it red. A combination
  * moves here from KNOWN_VIOLATIONS once the fix for it landed and it held in repeated runs.
  */
-export const CI_SUBSET: readonly string[] = ['none/add/default', 'none/incr/default', 'kill9/add/default', 'kill9/incr/default', 'rolling-restart/add/default', 'rolling-restart/incr/default'];
+export const CI_SUBSET: readonly string[] = [
+  'none/add/default',
+  'none/incr/default',
+  'kill9/add/default',
+  'kill9/incr/default',
+  'rolling-restart/add/default',
+  'rolling-restart/incr/default',
+  // Held in every run since the issue #11 fixes (pause: defect 2; majority split: defect 1).
+  'pause/incr/default',
+  'partition-2-3/incr/majority',
+];
 
 /** Combinations that violate checked guarantees with today's code: which anomaly kinds, and what we saw. */
 export interface KnownViolation {
@@ -39,16 +49,14 @@ export interface KnownViolation {
 }
 
 export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
-  // Measured on main at 1e58550 (seed 41, 15 s; the full matrix ran on 70cadcb, before the
-  // ERR_UNAVAILABLE fix 62c7f65, where the minority side answered 404 dozens of times per split).
+  // Measured on main after the issue #11 fixes (seed 2017647474, 15 s faults): 68 of 72 held; 0
+  // lost, 0 duplicate versions and 0 404s under 'majority' and in every non-partition nemesis.
   {
     pattern: 'partition-2-3/*/default',
-    kinds: ['not-found-for-existing', 'resurrected-delete', 'refused-but-applied'],
-    note: 'a del acknowledged on one side of the split, of a key that side\'s copy did not have yet, is undone by the heal (the key comes back); after the heal and before the cluster settled, a majority-side member answered a read with 404; before d852cce also adds refused with 404 that were applied',
+    kinds: ['resurrected-delete'],
+    note: 'a key added on one side of the split and deleted on the other during the split comes back at the heal when the adding side committed the higher table epoch (stamps rank by epoch first; docs/consistency.md "Open")',
   },
-  { pattern: 'partition-2-3/*/replicas3', kinds: ['not-found-for-existing', 'resurrected-delete'], note: 'acknowledged deletes undone by the heal' },
-  { pattern: 'partition-1-4/*/default', kinds: ['not-found-for-existing', 'resurrected-delete'], note: 'a majority-side member answered a read with 404 after the heal, before the cluster settled' },
-  { pattern: 'partition-1-4/*/replicas3', kinds: ['not-found-for-existing', 'resurrected-delete'], note: 'acknowledged deletes undone by the heal; on 70cadcb also 404 from the isolated member' },
+  { pattern: 'partition-2-3/*/replicas3', kinds: ['resurrected-delete'], note: 'as partition-2-3/*/default' },
 ];
 
 export function knownViolation(c: Combo, violated: readonly string[]): KnownViolation | undefined {
