@@ -167,6 +167,13 @@ export class Replicator {
   private lastCutReport = '';
   /** As the coordinator: which primaries cannot reach which members. */
   private readonly cuts = new CutReports();
+  /**
+   * The last input of any kind, and when inputs resumed after a gap longer than 2 × tableRefreshMs
+   * (every member has an input at least every tableRefreshMs while it runs: the coordinator's
+   * refresh tick, the others its broadcast): a process pause, or cut off from the coordinator.
+   */
+  private lastInputMs = -Infinity;
+  private resumedAtMs = -Infinity;
   /** As the coordinator: readyKey(p, id) of lost holders of incomplete partitions that drained them. */
   private readonly drained = new Set<string>();
   private readonly tableSentTo = new Map<string, number>();
@@ -1572,6 +1579,13 @@ export class Replicator {
         this.expiry.schedule(id, expiresAtMs(rec) + margin);
         continue;
       }
+      // Just back from a gap in our inputs (a pause, a cut): the table may have moved on without
+      // us, and a newer primary may have recorded touches we did not see; a destroy marker wins
+      // every merge. Expire only after two table refreshes had time to reach us.
+      if (this.nowMs - this.resumedAtMs < 2 * this.config.tableRefreshMs) {
+        this.expiry.schedule(id, this.nowMs + this.config.retryMs);
+        continue;
+      }
       let stamp: Hlc;
       try {
         stamp = writeStamp(this.hlc, rec);
@@ -1768,6 +1782,8 @@ export class Replicator {
   private at(nowMs: number): void {
     if (!Number.isFinite(nowMs)) throw new Error(`Replicator: bad time ${nowMs}`);
     this.nowMs = Math.max(this.nowMs, Math.floor(nowMs));
+    if (this.nowMs - this.lastInputMs > 2 * this.config.tableRefreshMs) this.resumedAtMs = this.nowMs;
+    this.lastInputMs = this.nowMs;
   }
 
   private send(to: string, messageType: number, body: unknown): void {
