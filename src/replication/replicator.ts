@@ -84,6 +84,8 @@ interface PendingWrite {
   required: string[];
   acked: string[];
   sentAtMs: number;
+  /** The table epoch our clock had when the write was applied (its stamps carry it). */
+  epoch: number;
   deadlineMs: number;
   origin: Origin;
   result: OpResult | null;
@@ -690,7 +692,7 @@ export class Replicator {
       this.applied.record(key, p, result, this.nowMs);
       ops = [[key, result]];
     }
-    const w: PendingWrite = { seq: this.nextSeq++, p, wire, required, acked: [], sentAtMs: this.nowMs, deadlineMs, origin, result, finished: false, ids, ops };
+    const w: PendingWrite = { seq: this.nextSeq++, p, wire, required, acked: [], sentAtMs: this.nowMs, epoch: this.hlc.epoch, deadlineMs, origin, result, finished: false, ids, ops };
     this.writes.set(w.seq, w);
     for (const m of required) this.sendDelta(m, w);
     this.checkWrite(w);
@@ -708,9 +710,25 @@ export class Replicator {
     const ack = this.config.ack;
     if (!w.finished && (ack === 'none' || all || (ack === 'one' && acked >= 1))) {
       w.finished = true;
-      this.finish(w.origin, w.result);
+      this.finish(w.origin, this.overtaken(w) ? overtakenWrite(w.p) : w.result);
     }
     if (all) this.writes.delete(w.seq);
+  }
+
+  /**
+   * A client write of ours that a write made under a newer table overtook while it waited for its
+   * acknowledgements: our primaryship of its partition was interrupted (we were cut off or paused,
+   * another member led it, and a migration brought it back to us with that member's newer writes
+   * merged in). It lost those merges (stamps rank by epoch) and its version may have been given to
+   * another write meanwhile: it must not be reported as acknowledged. (The quorum sweeps found it:
+   * a minority primary's pending write acknowledged with a stale version after the heal.)
+   */
+  private overtaken(w: PendingWrite): boolean {
+    if (w.origin.kind !== 'local' && w.origin.kind !== 'remote') return false;
+    // (Only a newer table can bring such writes: while our epoch is the write's, nothing to look at.)
+    if (w.epoch === this.hlc.epoch) return false;
+    for (const id of w.ids) if ((this.store.get(id)?.stamp.epoch ?? -1) > w.epoch) return true;
+    return false;
   }
 
   private finish(origin: Origin, outcome: OpResult | SessionMeshError | null): void {
@@ -1289,8 +1307,11 @@ export class Replicator {
     }
     const primary = primaryIn(this.table, ho.p);
     if (primary === this.selfId) {
-      // Primary again: replicate the records from here like any write.
+      // Primary again: replicate the records from here like any write — unless writes made
+      // under a newer table reached us meanwhile (a migration brought the partition back with
+      // them): then this write lost to them, and is indeterminate, not acknowledged.
       this.handoffs.delete(h);
+      if (this.overtaken(w)) return this.finish(w.origin, overtakenWrite(ho.p));
       const records = ho.records.map((r) => this.store.get(r.id) ?? r);
       return this.replicate(ho.p, records, w.origin, w.result);
     }
@@ -1873,6 +1894,10 @@ function notPrimary(p: number): SessionMeshError {
 
 function noQuorum(what = 'writes are refused'): SessionMeshError {
   return new SessionMeshError('ERR_NO_QUORUM', `this member sees no majority of the cluster; ${what}`);
+}
+
+function overtakenWrite(p: number): SessionMeshError {
+  return new SessionMeshError('ERR_TIMEOUT', `write outcome unknown: writes made under a newer table of partition ${p} overtook it while it waited for its copies; it may be partly visible`, { partition: p });
 }
 
 function unavailable(id: string, p: number): SessionMeshError {
