@@ -79,12 +79,20 @@ export function planTable(
   const placed = targetMembers.length === 0 ? emptyRows(options.partitions) : computeTable({ partitions: options.partitions, owners: base }, targetMembers, options);
   // A lost holder that is back does not become an owner of that partition again until it has
   // drained it: as an owner it would keep its copy instead of handing it to the primary.
-  const target = placed.map((row, p) => (incomplete[p]!.length === 0 ? row : row.filter((id) => !incomplete[p]!.includes(id))));
+  // (Unless that leaves the partition nobody to own it: then the returning holders own it again,
+  // and their copies merge with the others' through anti-entropy.)
+  const target = placed.map((row, p) => {
+    if (incomplete[p]!.length === 0) return row;
+    const others = row.filter((id) => !incomplete[p]!.includes(id));
+    return others.length > 0 ? others : row;
+  });
   const owners = rows.map((row, p) => {
     const want = target[p]!;
     if (row.length === 0) return [...want];
     return want.every((id) => row.includes(id) || ready.has(readyKey(p, id))) ? [...want] : row;
   });
+  // A lost holder that owns the partition again holds its copy where the partition is served.
+  for (let p = 0; p < incomplete.length; p++) if (incomplete[p]!.length > 0) incomplete[p] = incomplete[p]!.filter((id) => !owners[p]!.includes(id));
   return { owners, target, incomplete };
 }
 

@@ -67,3 +67,22 @@ test('a partition whose lost holders membership forgot is complete again (its se
   const out = net.outcomes.get('get');
   assert.deepEqual(out?.ok ? out.result : out?.error.code, { kind: 'get', session: null });
 });
+
+test('planTable: a partition whose only candidates are returning lost holders is owned by them again, not left without owners', async () => {
+  const { planTable } = await import('../../../src/replication/plan.js');
+  const members = ['a', 'b', 'c'].map((id) => ({ id, zone: null }));
+  // Partition 0 lost every holder once (a and b); both are back, c never held it.
+  const committed = {
+    epoch: 5,
+    coordinatorId: 'a',
+    coordinatorStartedAtMs: 1,
+    partitions: 1,
+    replicas: 2 as const,
+    owners: [[] as string[]],
+    target: [[] as string[]],
+    incomplete: [['a', 'b', 'c']],
+  };
+  const plan = planTable(committed, members, new Set(), { partitions: 1, replicas: 2 }, new Set(), new Set(['a', 'b', 'c']));
+  assert.ok(plan.owners[0]!.length > 0, `owners ${JSON.stringify(plan.owners)}`);
+  assert.deepEqual(plan.incomplete[0]!.filter((id) => plan.owners[0]!.includes(id)), [], 'owners are not listed as lost');
+});
