@@ -908,10 +908,8 @@ export class Replicator {
       rowsEqual(plan.owners, base.owners) &&
       rowsEqual(plan.target, base.target) &&
       (someIncomplete ? base.incomplete !== undefined && rowsEqual(plan.incomplete, base.incomplete) : !base.incomplete?.some((row) => row.length > 0));
-    if (unchanged) {
-      // Nothing to change; an attempt still running may carry another coordinator's table, finish it.
-      return;
-    }
+    // Nothing to change (an attempt to get a table chosen that is already running goes on).
+    if (unchanged) return;
     const next: ReplTable = {
       epoch: (base?.epoch ?? 0) + 1,
       coordinatorId: this.selfId,
