@@ -7,6 +7,9 @@
  */
 import type { Clock } from '../clock/clock.js';
 
+/** After a step that threw, the next run waits at least this long: a step that keeps throwing must not spin the timer. */
+export const FAILED_STEP_DELAY_MS = 1000;
+
 export class MachineTimer {
   private timer: NodeJS.Timeout | null = null;
   private dueMs = Infinity;
@@ -26,6 +29,23 @@ export class MachineTimer {
       this.dueMs = Infinity;
       this.onDue();
     }, Math.max(0, dueMs - this.clock.nowMs()));
+  }
+
+  /**
+   * Re-arms after a step: at the machine's next deadline, or no sooner than FAILED_STEP_DELAY_MS
+   * from now after a step that failed. A deadline query that throws (a bug) is reported through
+   * `onError` and counts as a failed step: the machine is never left without a timer.
+   */
+  rearm(nextDeadlineMs: () => number, failedStep: boolean, onError: (err: unknown) => void): void {
+    let dueMs: number;
+    try {
+      dueMs = nextDeadlineMs();
+    } catch (err) {
+      onError(err);
+      dueMs = -Infinity;
+      failedStep = true;
+    }
+    this.arm(failedStep ? Math.max(dueMs, this.clock.nowMs() + FAILED_STEP_DELAY_MS) : dueMs);
   }
 
   cancel(): void {

@@ -19,7 +19,7 @@ import { resolveOptions, type NodeOptions, type ResolvedOptions } from './option
 import type { MemberStatus, NodeStatus } from './status.js';
 import { MulticastDiscovery } from './discovery/multicast.js';
 import { DnsDiscovery } from './discovery/dns.js';
-import { FAILED_STEP_DELAY_MS, SessionService } from './session-service.js';
+import { SessionService } from './session-service.js';
 import { MachineTimer } from './machine-timer.js';
 import { internalError } from './internal-error.js';
 import { DEFAULT_SESSION_LIMITS } from '../session/limits.js';
@@ -268,7 +268,7 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
       }
     }
     // A step that keeps failing must not spin the timer (its deadline may be stale): see SessionService.drive.
-    this.schedule(failed ? FAILED_STEP_DELAY_MS : 0);
+    this.schedule(failed);
     // Placement follows membership: every change (join, death, leave) may move partitions.
     // Only once joined: before that the view holds only this member, which would commit a
     // partition table of its own and serve ops from it (every session "not found").
@@ -325,18 +325,9 @@ export class SessionMeshNode extends EventEmitter<SessionMeshNodeEvents> {
     }
   }
 
-  private schedule(minDelayMs = 0): void {
+  private schedule(failedStep = false): void {
     if (this.closed) return;
-    let dueMs: number;
-    try {
-      dueMs = this.membership.nextDeadlineMs();
-    } catch (err) {
-      // Never leave the machine without a timer.
-      internalError(this.logger, err, 'membership nextDeadlineMs');
-      dueMs = -Infinity;
-      minDelayMs = FAILED_STEP_DELAY_MS;
-    }
-    this.timer.arm(minDelayMs > 0 ? Math.max(dueMs, this.clock.nowMs() + minDelayMs) : dueMs);
+    this.timer.rearm(() => this.membership.nextDeadlineMs(), failedStep, (err) => internalError(this.logger, err, 'membership nextDeadlineMs'));
   }
 
   private onMessage(msg: InboundMessage): void {

@@ -25,9 +25,6 @@ import { drawLocalSessionId } from '../placement/index.js';
 import { isValidSessionId, newSessionId } from '../session/id.js';
 import { liveIds, listClusterIds, listLimit, listRequestFromWire } from './session-listing.js';
 
-/** The soonest the machine runs again after a step of it threw (see drive()). */
-export const FAILED_STEP_DELAY_MS = 1000;
-
 interface Pending {
   resolve: (r: OpResult) => void;
   reject: (e: SessionMeshError) => void;
@@ -127,7 +124,7 @@ export class SessionService implements NodeSessionsApi {
     }
     // After a failed step the machine's deadline may be stale (already due): a step that keeps
     // failing must not spin the timer (nor flood the log), so the next one is at least a second away.
-    this.schedule(failed ? FAILED_STEP_DELAY_MS : 0);
+    this.schedule(failed);
   }
 
   private apply(out: ReplicatorOutput): void {
@@ -165,18 +162,9 @@ export class SessionService implements NodeSessionsApi {
     if (this.pending.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private schedule(minDelayMs = 0): void {
+  private schedule(failedStep = false): void {
     if (this.closed) return;
-    let dueMs: number;
-    try {
-      dueMs = this.replicator.nextDeadlineMs();
-    } catch (err) {
-      // Never leave the machine without a timer.
-      internalError(this.o.logger, err, 'replication nextDeadlineMs');
-      dueMs = -Infinity;
-      minDelayMs = FAILED_STEP_DELAY_MS;
-    }
-    this.timer.arm(minDelayMs > 0 ? Math.max(dueMs, this.o.clock.nowMs() + minDelayMs) : dueMs);
+    this.timer.rearm(() => this.replicator.nextDeadlineMs(), failedStep, (err) => internalError(this.o.logger, err, 'replication nextDeadlineMs'));
   }
 
   private submit(op: SessionOp): Promise<OpResult> {
